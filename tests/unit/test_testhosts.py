@@ -1,0 +1,441 @@
+"""Unit tests for the pure logic of tests/harness/testhosts.py (no root, no containers)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.harness import testhosts as th
+
+
+# -- names --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["a", "h1", "testbed-a", "abcdefghijk", "0-9"])
+def test_valid_names(name):
+    assert th.validate_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "A", "host_1", "-lead", "trail-", "abcdefghijkl", "a b", "a.b", "ü"])
+def test_invalid_names(name):
+    with pytest.raises(ValueError):
+        th.validate_name(name)
+
+
+def test_names_fit_in_a_veth_name():
+    longest = "a" * 11
+    assert len(f"vb-{th.validate_name(longest)}") <= 15
+
+
+def test_default_names_are_valid_unique_and_per_run(tmp_path):
+    names = th.default_names(tmp_path / "one", 8)
+    assert len(set(names)) == 8
+    assert all(th.validate_name(n) for n in names)
+    assert set(names).isdisjoint(th.default_names(tmp_path / "two", 8))
+    assert names == th.default_names(tmp_path / "one", 8)  # stable across calls
+
+
+@pytest.mark.parametrize("count", [0, -1, 254])
+def test_default_names_rejects_bad_counts(tmp_path, count):
+    with pytest.raises(ValueError):
+        th.default_names(tmp_path, count)
+
+
+def test_bridge_name_is_short_and_derived_from_run_dir(tmp_path):
+    a, b = th.bridge_name(tmp_path / "a"), th.bridge_name(tmp_path / "b")
+    assert a != b and a.startswith("ltb") and len(a) <= 15
+    assert th.bridge_name(tmp_path / "a") == a
+
+
+def test_bridge_mac_is_locally_administered_unicast(tmp_path):
+    mac = th.bridge_mac(tmp_path)
+    first = int(mac.split(":")[0], 16)
+    assert len(mac.split(":")) == 6 and first & 0b10 and not first & 0b1
+
+
+# -- addresses ----------------------------------------------------------------------------------
+
+def test_address_pair_and_subnets():
+    assert th.address_pair(7, 1) == ("10.213.7.1", "fd00:213:7::1")
+    assert th.address_pair(7, 12) == ("10.213.7.12", "fd00:213:7::c")
+    net4, net6 = th.subnets(255)
+    assert net4 == ipaddress.IPv4Network("10.213.255.0/24")
+    assert net6 == ipaddress.IPv6Network("fd00:213:255::/64")
+
+
+@pytest.mark.parametrize("index,slot", [(-1, 2), (256, 2), (0, 0), (0, 255)])
+def test_address_pair_range_checks(index, slot):
+    with pytest.raises(ValueError):
+        th.address_pair(index, slot)
+
+
+def test_distinct_subnet_indexes_never_share_a_network():
+    seen4, seen6 = set(), set()
+    for index in range(256):
+        net4, net6 = th.subnets(index)
+        assert net4 not in seen4 and net6 not in seen6
+        seen4.add(net4)
+        seen6.add(net6)
+
+
+def test_free_slot_skips_gateway_and_used():
+    assert th.free_slot([]) == 2
+    assert th.free_slot([2, 3, 5]) == 4
+    with pytest.raises(th.TestHostError):
+        th.free_slot(range(2, 255))
+
+
+def test_subnet_indexes_in_use_reads_ip_json():
+    ip_json = json.dumps([
+        {"ifname": "eth0", "addr_info": [{"local": "192.0.2.2"}, {"local": "fd00::2"}]},
+        {"ifname": "ltbaaaa", "addr_info": [{"local": "10.213.4.1"}, {"local": "fd00:213:9::1"}]},
+        {"ifname": "other", "addr_info": [{"local": "10.2130.1.1"}, {"local": "10.213.12.7"}]},
+    ])
+    assert th.subnet_indexes_in_use(ip_json) == {4, 9, 12}
+    assert th.subnet_indexes_in_use("") == set()
+
+
+def test_pick_subnet_index():
+    assert th.pick_subnet_index([]) == 0
+    assert th.pick_subnet_index([0, 1, 3]) == 2
+    with pytest.raises(th.TestHostError):
+        th.pick_subnet_index(range(256))
+
+
+# -- apt sources --------------------------------------------------------------------------------
+
+SOURCES = """\
+Types: deb
+# http://snapshot.debian.org/archive/debian/20250520T000000Z
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+"""
+
+
+def test_parse_debian_mirror():
+    assert th.parse_debian_mirror(SOURCES) == "http://deb.debian.org/debian"
+
+
+def test_parse_debian_mirror_skips_source_and_security_stanzas():
+    text = ("Types: deb-src\nURIs: http://src.example/debian\nSuites: bookworm\n\n"
+            "Types: deb\nURIs: http://sec.example/debian-security\nSuites: bookworm-security\n\n"
+            "Types: deb\nURIs: http://mirror.example/debian http://second.example/debian\nSuites: bookworm\n")
+    assert th.parse_debian_mirror(text) == "http://mirror.example/debian"
+
+
+def test_parse_debian_mirror_without_match():
+    with pytest.raises(th.TestHostError):
+        th.parse_debian_mirror("Types: deb\nURIs: http://x/debian\nSuites: trixie\n")
+
+
+def test_recipe_version_is_stable_and_tracks_the_recipe(monkeypatch):
+    version = th.recipe_version()
+    assert version == th.recipe_version() and len(version) == 16
+    monkeypatch.setattr(th, "LATE_PACKAGES", th.LATE_PACKAGES + ("rsync",))
+    assert th.recipe_version() != version
+
+
+def test_recipe_has_what_the_roles_need():
+    for package in ("openssh-server", "python3", "python3-apt", "sudo", "iptables", "systemd-sysv"):
+        assert package in th.BASE_PACKAGES
+    assert {"netfilter-persistent", "iptables-persistent"} <= set(th.LATE_PACKAGES)
+    assert "autosave_v4 boolean false" in th.DEBCONF_SELECTIONS
+
+
+# -- rendered host files ------------------------------------------------------------------------
+
+def test_network_unit():
+    text = th.network_unit("10.213.3.2", "fd00:213:3::2", "10.213.3.1", "fd00:213:3::1")
+    assert "Name=host0" in text
+    assert "Address=10.213.3.2/24" in text and "Address=fd00:213:3::2/64" in text
+    assert "Gateway=10.213.3.1" in text and "Gateway=fd00:213:3::1" in text
+
+
+def test_hosts_file_resolves_own_name_and_peers():
+    text = th.hosts_file("a", [("a", "10.213.0.2", "fd00:213:0::2"), ("b", "10.213.0.3", "fd00:213:0::3")])
+    lines = [line.split("\t") for line in text.splitlines()]
+    assert ["10.213.0.2", "a"] in lines and ["fd00:213:0::2", "a"] in lines
+    assert ["10.213.0.3", "b"] in lines
+    assert ["127.0.0.1", "localhost"] in lines
+
+
+def test_hosts_file_without_own_address_falls_back_to_loopback():
+    assert "127.0.1.1\tsolo" in th.hosts_file("solo", [])
+
+
+def test_apt_proxy_conf():
+    assert 'Acquire::http::Proxy "http://10.213.1.1:3142";' in th.apt_proxy_conf("10.213.1.1")
+
+
+def test_known_hosts_lines():
+    keys = ["ssh-ed25519 AAAAC3Nz root@x\n", "ecdsa-sha2-nistp256 AAAAE2 root@x", "garbage"]
+    assert th.known_hosts_lines(["h", "10.0.0.2", "fd00::2"], keys) == [
+        "h,10.0.0.2,fd00::2 ssh-ed25519 AAAAC3Nz",
+        "h,10.0.0.2,fd00::2 ecdsa-sha2-nistp256 AAAAE2",
+    ]
+
+
+def _host(name="h1", slot=2):
+    address, address6 = th.address_pair(5, slot)
+    return th.Host(name, address, address6, "liftoff", 22, "/run dir/id_ed25519", 123, name, "ltbx", slot,
+                   state="running")
+
+
+def test_inventory_yaml_is_valid_ansible_inventory(tmp_path):
+    data = yaml.safe_load(th.inventory_yaml([_host("h1", 2), _host("h2", 3)], tmp_path))
+    hosts = data["all"]["children"]["testhosts"]["hosts"]
+    assert hosts["h1"]["ansible_host"] == "10.213.5.2"
+    assert hosts["h2"]["testhost_address6"] == "fd00:213:5::3"
+    assert hosts["h1"]["ansible_ssh_private_key_file"] == "/run dir/id_ed25519"
+    assert f"UserKnownHostsFile={tmp_path}/known_hosts" in hosts["h1"]["ansible_ssh_common_args"]
+    assert "StrictHostKeyChecking=yes" in hosts["h1"]["ansible_ssh_common_args"]
+
+
+def test_inventory_yaml_without_hosts(tmp_path):
+    data = yaml.safe_load(th.inventory_yaml([], tmp_path))
+    assert data["all"]["children"]["testhosts"]["hosts"] == {}
+
+
+def test_ssh_config_has_v4_and_v6_aliases(tmp_path):
+    text = th.ssh_config_text([_host()], tmp_path)
+    assert "Host h1\n  HostName 10.213.5.2\n" in text
+    assert "Host h1-v6\n  HostName fd00:213:5::2\n" in text
+    assert "StrictHostKeyChecking yes" in text
+
+
+# -- mounts, cgroups, banners -------------------------------------------------------------------
+
+MOUNTINFO = """\
+22 1 254:0 / / rw,relatime - ext4 /dev/vda rw
+30 22 0:26 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755
+31 30 0:27 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd
+32 30 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+33 30 0:29 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+40 22 0:40 / /run/x/machines/h1/root rw - overlay overlay rw,lowerdir=/var/cache/r
+41 40 0:41 / /run/x/machines/h1/root/proc rw - proc proc rw
+42 22 0:42 / /run/x/machines/h10/root rw - overlay overlay rw
+43 22 0:43 / /with\\040space rw - tmpfs tmpfs rw
+"""
+
+
+def test_mounts_under_is_deepest_first_and_exact_on_prefixes():
+    assert th.mounts_under(MOUNTINFO, "/run/x/machines/h1") == [
+        "/run/x/machines/h1/root/proc", "/run/x/machines/h1/root"]
+    assert th.mounts_under(MOUNTINFO, "/nothing") == []
+
+
+def test_mount_points_decode_escapes():
+    assert "/with space" in th.mount_points(MOUNTINFO)
+
+
+def test_cgroup_hierarchies_are_systemd_and_unified():
+    assert th.cgroup_hierarchies(MOUNTINFO) == ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]
+
+
+def test_ssh_banner_ok():
+    assert th.ssh_banner_ok(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u5\r\n")
+    assert not th.ssh_banner_ok(b"HTTP/1.1 400")
+    assert not th.ssh_banner_ok(b"")
+
+
+@pytest.mark.parametrize("path", ["/a,b", "/a:b", "/a b"])
+def test_check_overlay_path_rejects_option_separators(path):
+    with pytest.raises(th.TestHostError):
+        th.check_overlay_path(path)
+
+
+def test_check_overlay_path_accepts_plain_paths():
+    assert th.check_overlay_path(Path("/root/.ansible/tmp/molecule.x.testbed")) == "/root/.ansible/tmp/molecule.x.testbed"
+
+
+# -- state files --------------------------------------------------------------------------------
+
+def test_hosts_json_round_trip_and_required_fields(tmp_path):
+    hosts = [_host("h2", 3), _host("h1", 2)]
+    th.save_hosts(tmp_path, hosts)
+    raw = json.loads((tmp_path / "hosts.json").read_text())
+    assert [h["name"] for h in raw] == ["h1", "h2"]
+    for key in ("name", "address", "address6", "user", "port", "identity_file", "pid", "netns", "bridge"):
+        assert key in raw[0]
+    assert th.load_hosts(tmp_path) == sorted(hosts, key=lambda h: h.name)
+
+
+def test_load_hosts_ignores_unknown_keys_and_missing_file(tmp_path):
+    assert th.load_hosts(tmp_path) == []
+    (tmp_path / "hosts.json").write_text(json.dumps([{**vars(_host()), "future_field": 1}]))
+    assert th.load_hosts(tmp_path)[0].name == "h1"
+
+
+def test_run_json_round_trip(tmp_path):
+    assert th.load_run(tmp_path) is None
+    info = th.RunInfo("abcd1234", "ltbabcd1234", 3, "10.213.3.1", "fd00:213:3::1", 99, "http://10.213.3.1:3142")
+    th.save_run(tmp_path, info)
+    assert th.load_run(tmp_path) == info
+
+
+def test_write_atomic_replaces_and_leaves_no_temp_files(tmp_path):
+    target = tmp_path / "sub" / "f.txt"
+    th.write_atomic(target, "one")
+    th.write_atomic(target, "two", mode=0o600)
+    assert target.read_text() == "two"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    assert os.listdir(target.parent) == ["f.txt"]
+
+
+def test_write_in_root_replaces_symlinks_instead_of_following_them(tmp_path):
+    root, outside = tmp_path / "root", tmp_path / "outside.txt"
+    (root / "etc").mkdir(parents=True)
+    outside.write_text("machine file")
+    (root / "etc" / "resolv.conf").symlink_to(outside)
+    th.write_in_root(root, "etc/resolv.conf", "nameserver 127.0.0.1\n", uid=os.getuid(), gid=os.getgid())
+    assert outside.read_text() == "machine file"
+    assert not (root / "etc" / "resolv.conf").is_symlink()
+    assert (root / "etc" / "resolv.conf").read_text() == "nameserver 127.0.0.1\n"
+
+
+def test_write_in_root_refuses_symlinked_directories(tmp_path):
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    root.mkdir()
+    elsewhere.mkdir()
+    (root / "etc").symlink_to(elsewhere)
+    with pytest.raises(th.TestHostError):
+        th.write_in_root(root, "etc/hostname", "x\n", uid=os.getuid(), gid=os.getgid())
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_user_ids_reads_passwd(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\nliftoff:x:1000:1000::/home/liftoff:/bin/bash\n")
+    assert th.user_ids(tmp_path, "liftoff") == (1000, 1000, "/home/liftoff")
+    with pytest.raises(th.TestHostError):
+        th.user_ids(tmp_path, "nobody")
+
+
+# -- registry -----------------------------------------------------------------------------------
+
+def _registry(tmp_path, boot_time=0.0):
+    return th.Registry(tmp_path / "registry", boot_time=boot_time)
+
+
+def test_registry_gives_concurrent_runs_distinct_subnets(tmp_path):
+    reg = _registry(tmp_path)
+    runs = [tmp_path / f"run{i}" for i in range(3)]
+    for run_dir in runs:
+        run_dir.mkdir()
+    with reg.locked():
+        indexes = [reg.reserve_subnet(r, in_use_on_machine=set()) for r in runs]
+    assert indexes == [0, 1, 2]
+    with reg.locked():
+        assert reg.reserve_subnet(runs[1], set()) == 1  # same run: same subnet
+
+
+def test_registry_avoids_subnets_seen_on_the_machine(tmp_path):
+    reg = _registry(tmp_path)
+    (tmp_path / "run").mkdir()
+    with reg.locked():
+        assert reg.reserve_subnet(tmp_path / "run", in_use_on_machine={0, 1}) == 2
+
+
+def test_registry_release_and_reuse(tmp_path):
+    reg = _registry(tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    with reg.locked():
+        reg.reserve_subnet(a, set())
+        reg.release_subnet(a)
+        assert reg.subnet_of(a) is None
+        assert reg.reserve_subnet(b, set()) == 0
+
+
+def test_registry_drops_reservations_of_deleted_run_dirs(tmp_path):
+    reg = _registry(tmp_path)
+    gone, live = tmp_path / "gone", tmp_path / "live"
+    gone.mkdir()
+    live.mkdir()
+    with reg.locked():
+        reg.reserve_subnet(gone, set())
+    gone.rmdir()
+    with reg.locked():
+        assert reg.reserve_subnet(live, set()) == 0
+
+
+def test_registry_drops_reservations_from_before_boot_unless_still_in_use(tmp_path):
+    old_run, new_run = tmp_path / "old", tmp_path / "new"
+    old_run.mkdir()
+    new_run.mkdir()
+    reg = _registry(tmp_path)
+    with reg.locked():
+        reg.reserve_subnet(old_run, set())
+    rebooted = _registry(tmp_path, boot_time=time.time() + 60)
+    with rebooted.locked():
+        assert rebooted.reserve_subnet(new_run, in_use_on_machine={0}) == 1  # bridge still there
+        rebooted.release_subnet(new_run)
+        assert rebooted.reserve_subnet(new_run, in_use_on_machine=set()) == 0  # stale, reclaimed
+
+
+def test_registry_names_conflict_between_live_runs(tmp_path):
+    reg = _registry(tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    with reg.locked():
+        reg.claim_names(a, ["web1", "web2"])
+        reg.claim_names(a, ["web1"])  # same run again is fine
+        with pytest.raises(th.TestHostError, match="web2"):
+            reg.claim_names(b, ["web2"])
+        reg.release_names(a, ["web2"])
+        reg.claim_names(b, ["web2"])
+        reg.release_names(a, ["web2"])  # not a's any more: left alone
+        assert (reg.base / "names" / "web2").read_text().strip() == str(b.absolute())
+
+
+def test_registry_names_of_deleted_runs_are_reclaimed(tmp_path):
+    reg = _registry(tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    with reg.locked():
+        reg.claim_names(a, ["web1"])
+    a.rmdir()
+    with reg.locked():
+        reg.claim_names(b, ["web1"])
+
+
+def test_registry_rejects_invalid_names(tmp_path):
+    reg = _registry(tmp_path)
+    with reg.locked(), pytest.raises(ValueError):
+        reg.claim_names(tmp_path, ["../etc"])
+
+
+# -- CLI ----------------------------------------------------------------------------------------
+
+def test_cli_rejects_count_with_names(tmp_path, capsys):
+    assert th.main(["up", "--run-dir", str(tmp_path), "--count", "2", "a"]) == 1
+    assert "either --count or names" in capsys.readouterr().err
+
+
+def test_cli_rejects_invalid_names_before_touching_the_machine(tmp_path, capsys):
+    assert th.main(["up", "--run-dir", str(tmp_path), "Bad_Name"]) == 1
+    assert "invalid host name" in capsys.readouterr().err
+
+
+def test_down_on_missing_run_dir_is_a_no_op(tmp_path):
+    assert th.main(["down", "--run-dir", str(tmp_path / "never-created")]) == 0
+
+
+def test_status_of_empty_run_dir(tmp_path, capsys):
+    assert th.main(["status", "--run-dir", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out) == []
