@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.harness.emulator import Emulator
-from tests.harness.paths import REPO_ROOT, ensure_collection_link
+from tests.harness.paths import COLLECTIONS_DIR, REPO_ROOT, ensure_collection_link
 from tests.harness.playbook import run_playbook
+
+# Unit tests import our plugins as ansible_collections.liftoff.aws.plugins...
+ensure_collection_link()
+sys.path.insert(0, str(COLLECTIONS_DIR))
 
 
 @pytest.fixture(scope="session")
