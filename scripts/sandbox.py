@@ -10,7 +10,6 @@ down: stop everything `up` started, by PID, and remove the hosts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.harness.emulator import DUMMY_KEY_ID, DUMMY_SECRET, Emulator  # noqa: E402
+from tests.harness.inventory import hosts_inventory  # noqa: E402
 from tests.harness.paths import REPO_ROOT  # noqa: E402
 from tests.harness.playbook import ansible_env, parse_recap  # noqa: E402
 
@@ -36,6 +36,8 @@ def say(msg: str) -> None:
 def start_emulator() -> Emulator:
     emu = Emulator.attach(STATE)
     if emu is not None:
+        if not emu.wait_ready():
+            raise SystemExit(f"[sandbox] the emulator (pid {emu.pid}) does not answer at {emu.endpoint}: make sandbox-down, then retry")
         say(f"AWS emulator already running at {emu.endpoint} (pid {emu.pid})")
         return emu
     emu = Emulator(STATE).start()
@@ -76,30 +78,16 @@ def start_hosts() -> Path | None:
         if up.returncode != 0:
             say(f"host steps SKIPPED: booting test hosts failed:\n{up.stdout}{up.stderr}")
             return None
-    hosts = json.loads((HOSTS_DIR / "hosts.json").read_text())
-    inventory: dict = {"all": {"children": {group: {"hosts": {}} for group in set(SANDBOX_HOSTS.values())}}}
-    for host in hosts:
-        group = SANDBOX_HOSTS.get(host["name"])
-        if group is None:
-            continue
-        inventory["all"]["children"][group]["hosts"][host["name"]] = {
-            "ansible_host": host["address"],
-            "ansible_user": host["user"],
-            "ansible_port": host["port"],
-            "ansible_ssh_private_key_file": host["identity_file"],
-            "ansible_ssh_common_args": f"-o UserKnownHostsFile={HOSTS_DIR / 'known_hosts'} -o StrictHostKeyChecking=accept-new",
-            "ansible_become": True,
-        }
-        say(f"host {host['name']} ({group}) at {host['address']} / {host.get('address6', '-')}")
     path = STATE / "hosts-inventory.json"
-    path.write_text(json.dumps(inventory, indent=2))
+    for host in hosts_inventory(HOSTS_DIR, SANDBOX_HOSTS.get, path):
+        say(f"host {host['name']} ({host['group']}) at {host['address']} / {host.get('address6', '-')}")
     return path
 
 
-def run_site(env: dict[str, str], hosts_inventory: Path | None, extra: list[str]) -> int:
+def run_site(env: dict[str, str], host_inventory: Path | None, extra: list[str]) -> int:
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "site.yml", "-i", "inventories/sandbox"]
-    if hosts_inventory is not None:
-        cmd += ["-i", str(hosts_inventory)]
+    if host_inventory is not None:
+        cmd += ["-i", str(host_inventory)]
     cmd += extra
     say("running: " + " ".join(cmd))
     run_env = ansible_env(env)
@@ -150,8 +138,7 @@ def up(extra: list[str]) -> int:
     STATE.mkdir(exist_ok=True)
     emu = start_emulator()
     env = write_env(emu)
-    hosts_inventory = start_hosts()
-    rc = run_site(env, hosts_inventory, extra)
+    rc = run_site(env, start_hosts(), extra)
     summary(emu)
     return rc
 

@@ -166,7 +166,7 @@ class Emulator:
 
     @classmethod
     def attach(cls, state_dir: Path) -> "Emulator | None":
-        """The emulator a previous ``start()`` left running in state_dir, or None."""
+        """The emulator a previous ``start()`` left running in state_dir (by PID file), or None."""
         state_dir = Path(state_dir)
         try:
             pid = int((state_dir / "moto.pid").read_text().strip())
@@ -179,7 +179,11 @@ class Emulator:
         url = urlparse(endpoint)
         emu = cls(state_dir, host=url.hostname or "127.0.0.1", port=url.port)
         emu.pid = pid
-        return emu if emu._answers() else None
+        return emu
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """True once the server answers (a busy machine can make a running server slow to)."""
+        return self._wait_ready(timeout)
 
     def _answers(self) -> bool:
         try:

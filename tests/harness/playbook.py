@@ -82,7 +82,7 @@ def ansible_env(extra: dict[str, str] | None = None, home: Path | None = None) -
 def run_playbook(
     playbook: str | Path,
     *,
-    inventory: str | Path | None = None,
+    inventory: str | Path | list | None = None,
     extra_vars: dict | None = None,
     env: dict[str, str] | None = None,
     check: bool = False,
@@ -94,8 +94,8 @@ def run_playbook(
     timeout: int = 900,
 ) -> PlaybookResult:
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), str(playbook)]
-    if inventory is not None:
-        cmd += ["-i", str(inventory)]
+    for source in inventory if isinstance(inventory, list) else ([] if inventory is None else [inventory]):
+        cmd += ["-i", str(source)]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     if check:

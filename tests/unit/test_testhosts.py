@@ -436,6 +436,13 @@ def test_down_on_missing_run_dir_is_a_no_op(tmp_path):
     assert th.main(["down", "--run-dir", str(tmp_path / "never-created")]) == 0
 
 
-def test_status_of_empty_run_dir(tmp_path, capsys):
-    assert th.main(["status", "--run-dir", str(tmp_path)]) == 0
+def test_status_of_empty_run_dir_is_not_up(tmp_path, capsys):
+    assert th.main(["status", "--run-dir", str(tmp_path)]) == 1
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_all_up():
+    assert th.all_up([{"alive": True, "ssh": True}, {"alive": True, "ssh": True}])
+    assert not th.all_up([{"alive": True, "ssh": True}, {"alive": True, "ssh": False}])
+    assert not th.all_up([{"alive": False, "ssh": False}])
+    assert not th.all_up([])
