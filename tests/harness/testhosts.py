@@ -227,7 +227,7 @@ def parse_debian_mirror(sources_text: str, suite: str = SUITE) -> str:
         for line in stanza.splitlines():
             if line.startswith("#") or ":" not in line or line[:1].isspace():
                 continue
-            key, _, value = line.partition(":")
+            key, value = line.split(":", 1)
             fields_[key.strip().lower()] = value.strip()
         if "deb" in fields_.get("types", "").split() and suite in fields_.get("suites", "").split():
             uris = fields_.get("uris", "").split()
@@ -586,7 +586,7 @@ def run(cmd: list[str], *, check: bool = True, timeout: float | None = 120,
         input_text: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run a command, capturing output; on failure raise with the command and its stderr."""
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False,
                               input=input_text, env=env,
                               stdin=None if input_text is not None else subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
@@ -760,7 +760,7 @@ def machine_problems() -> list[str]:
             problems.append(f"{tool} not found (apt-get install {package})")
     if "overlay" not in Path("/proc/filesystems").read_text():
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run(["modprobe", "overlay"], capture_output=True, timeout=10)
+            subprocess.run(["modprobe", "overlay"], capture_output=True, timeout=10, check=False)
         if "overlay" not in Path("/proc/filesystems").read_text():
             problems.append("overlayfs is not available in this kernel")
     if not problems:
@@ -1026,7 +1026,7 @@ def cgroup_hierarchies(mountinfo_text: str) -> list[str]:
     """
     found = []
     for line in mountinfo_text.splitlines():
-        left, _, right = line.partition(" - ")
+        left, _sep, right = line.partition(" - ")
         parts, rparts = left.split(), right.split()
         if len(parts) < 5 or len(rparts) < 3:
             continue
@@ -1501,7 +1501,7 @@ def all_up(report: list[dict]) -> bool:
 # --------------------------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tests.harness.testhosts", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.harness.testhosts", description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="exit 0 if this machine can run test hosts")
     p_rootfs = sub.add_parser("rootfs", help=f"build the cached rootfs ({ROOTFS}) if missing or stale")
