@@ -57,6 +57,10 @@ sanity: link
 	rm -rf $(SANITY_ROOT)
 	mkdir -p $(SANITY_COPY)
 	git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_COPY)/
+	# our modules import amazon.aws's module_utils and doc fragments: put it beside the copy
+	mkdir -p $(SANITY_ROOT)/ansible_collections/amazon
+	cp -a $$($(BIN)/python -c 'import ansible_collections.amazon.aws as m; print(list(m.__path__)[0])') \
+	  $(SANITY_ROOT)/ansible_collections/amazon/aws
 	mkdir -p $(SANITY_HOME)/.ansible/test/cache
 	pipver=$$($(BIN)/python scripts/ansible_test_pip_version.py); \
 	  cp scripts/get_pip_offline.py $(SANITY_HOME)/.ansible/test/cache/get_pip_$${pipver//./_}.py
@@ -88,3 +92,6 @@ ee: build
 
 clean: sandbox-down
 	rm -rf .cache .pytest_cache
+
+bench: link
+	$(BIN)/python bench/bench.py $(if $(ONLY),--only $(ONLY))

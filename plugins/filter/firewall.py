@@ -133,10 +133,139 @@ def firewall_rules_to_security_group(rules, variable="liftoff_firewall_rules"):
     return sg_rules
 
 
+# -- Network layout (the network role's VPC and subnet CIDRs) -----------------------------------
+# AWS accepts IPv4 VPC and subnet blocks from /16 to /28.
+AWS_MIN_PREFIX = 16
+AWS_MAX_PREFIX = 28
+
+
+def cidr_subnet(cidr, newbits, index):
+    """The index-th subnet of ``cidr`` that is ``newbits`` longer (10.40.0.0/16, 4, 8 -> 10.40.128.0/20)."""
+    try:
+        network = ipaddress.ip_network(str(cidr))
+        newbits, index = int(newbits), int(index)
+    except ValueError as e:
+        raise AnsibleFilterError("cidr_subnet: %s" % e)
+    count = 2 ** newbits
+    if newbits < 0 or not 0 <= index < count or network.prefixlen + newbits > network.max_prefixlen:
+        raise AnsibleFilterError("cidr_subnet: %s has no subnet #%d of /%d" % (cidr, index, network.prefixlen + newbits))
+    size = network.num_addresses // count
+    return str(ipaddress.ip_network((int(network.network_address) + index * size, network.prefixlen + newbits)))
+
+
+def _ipv4_block_errors(variable, value):
+    text = str(value)
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None, ["%s: %r is not an IPv4 CIDR (like 10.40.0.0/16)" % (variable, value)]
+    if network.version != 4 or "/" not in text:
+        return None, ["%s: %r is not an IPv4 CIDR (like 10.40.0.0/16)" % (variable, value)]
+    if str(network) != text:
+        return None, ["%s: %r has host bits set; did you mean %s?" % (variable, value, network)]
+    if not AWS_MIN_PREFIX <= network.prefixlen <= AWS_MAX_PREFIX:
+        return None, ["%s: %s is a /%d; AWS accepts /%d to /%d" % (variable, value, network.prefixlen,
+                                                                   AWS_MIN_PREFIX, AWS_MAX_PREFIX)]
+    return network, []
+
+
+def network_layout_errors(vpc_cidr, subnets, vpc_variable="network_vpc_cidr"):
+    """Every problem with a VPC block and its subnet blocks, each naming the variable. Empty when valid.
+
+    ``subnets`` maps a variable name to its list of CIDRs (``{"network_public_subnet_cidrs": [...]}``).
+    Checks: IPv4 CIDR without host bits, /16-/28, each subnet inside the VPC, no two subnets overlapping.
+    """
+    vpc, errors = _ipv4_block_errors(vpc_variable, vpc_cidr)
+    seen = []
+    for variable in sorted(subnets or {}):
+        cidrs = subnets[variable]
+        if not isinstance(cidrs, list):
+            errors.append("%s must be a list of CIDRs, got %s" % (variable, type(cidrs).__name__))
+            continue
+        for index, cidr in enumerate(cidrs):
+            where = "%s[%d]" % (variable, index)
+            network, subnet_errors = _ipv4_block_errors(where, cidr)
+            errors.extend(subnet_errors)
+            if network is None:
+                continue
+            if vpc is not None and not network.subnet_of(vpc):
+                errors.append("%s: %s is not inside %s %s" % (where, network, vpc_variable, vpc))
+            for other_where, other in seen:
+                if network.overlaps(other):
+                    errors.append("%s: %s overlaps %s %s" % (where, network, other_where, other))
+            seen.append((where, network))
+    return errors
+
+
+IPTABLES_BEGIN = "# BEGIN liftoff.aws.iptables (managed by Ansible: LIFTOFF-* chains and their INPUT jump)"
+IPTABLES_END = "# END liftoff.aws.iptables"
+_IPTABLES_OURS = re.compile(r"^(\[\d+:\d+\]\s+)?(:LIFTOFF-[A-Z0-9-]+\s|-[AI]\s+LIFTOFF-[A-Z0-9-]+\s|-[AI]\s+INPUT\s+(\d+\s+)?-j\s+LIFTOFF-[A-Z0-9-]+\s*$)")
+_IPTABLES_BUILTIN_FILTER = [":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]"]
+
+
+def _iptables_strip_ours(lines):
+    kept = []
+    inside = False
+    for line in lines:
+        text = line.strip()
+        if text == IPTABLES_BEGIN:
+            inside = True
+            continue
+        if inside:
+            if text == IPTABLES_END:
+                inside = False
+            continue
+        if _IPTABLES_OURS.match(text):
+            continue
+        kept.append(line)
+    return kept
+
+
+def iptables_persisted_merge(existing, chain_text, chain="LIFTOFF-INPUT"):
+    """A persisted iptables-restore file with the iptables role's block replaced by `chain_text`.
+
+    netfilter-persistent / iptables-services load that file at boot with a flushing restore. The
+    role never saves live state there (it would capture other tools' transient rules); it edits the
+    text: every line of its own (its marked block, plus LIFTOFF-* lines a `netfilter-persistent save`
+    may have written) goes, then its block goes into *filter right after the chain declarations, so
+    the INPUT jump precedes every other INPUT rule. All other lines stay as they were.
+
+    `chain_text` is the chain in restore syntax (declaration and -A lines, no table header);
+    empty removes the role's block and leaves the rest of the file as it was.
+    """
+    lines = _iptables_strip_ours((existing or "").splitlines())
+    body = [line for line in (chain_text or "").splitlines() if line.strip()]
+    if not body:
+        return "\n".join(lines) + ("\n" if lines else "")
+    declarations = [line for line in body if line.startswith(":")]
+    rules = [line for line in body if not line.startswith(":")]
+    block = [IPTABLES_BEGIN] + declarations + ["-A INPUT -j %s" % chain] + rules + [IPTABLES_END]
+    start = next((i for i, line in enumerate(lines) if line.strip() == "*filter"), None)
+    if start is None:
+        lines = lines + ["*filter"] + _IPTABLES_BUILTIN_FILTER + block + ["COMMIT"]
+    else:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].strip() == "COMMIT"), None)
+        if end is None:
+            raise AnsibleFilterError("the *filter table in the persisted file has no COMMIT line")
+        position = start + 1
+        for i in range(start + 1, end):
+            text = lines[i].strip()
+            if text.startswith(":") or not text or text.startswith("#"):
+                if text.startswith(":"):
+                    position = i + 1
+                continue
+            break
+        lines = lines[:position] + block + lines[position:]
+    return "\n".join(lines) + "\n"
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "firewall_rules_errors": firewall_rules_errors,
             "firewall_rules_normalize": firewall_rules_normalize,
             "firewall_rules_to_security_group": firewall_rules_to_security_group,
+            "iptables_persisted_merge": iptables_persisted_merge,
+            "cidr_subnet": cidr_subnet,
+            "network_layout_errors": network_layout_errors,
         }

@@ -51,3 +51,131 @@ PATCHES = [patch_root_caller_identity]
 def apply_all() -> None:
     for patch in PATCHES:
         patch()
+
+
+def patch_natgateway_tag_resource_type() -> None:
+    """DescribeTags: a NAT gateway's resource type is ``natgateway``.
+
+    AWS documents (EC2 API reference, DescribeTags: filter ``resource-type``; TagDescription
+    ``ResourceType``, whose enum in the EC2 service model lists ``natgateway``) the NAT gateway's
+    tag resource type as ``natgateway``. moto 5.2.5 reports ``nat-gateway`` and matches the
+    filter on that spelling only, so ``resource-type=natgateway`` (what
+    amazon.aws.ec2_vpc_nat_gateway reads its tags back with) finds no tags, and every run
+    re-tags an unchanged gateway (a CreateTags write on a no-op run). We accept and report
+    AWS's spelling.
+    """
+    from moto.ec2.models.tags import TagBackend
+
+    original = TagBackend.describe_tags
+    if getattr(original, "_liftoff_patched", False):
+        return
+
+    def describe_tags(self, filters=None):  # type: ignore[no-untyped-def]
+        if filters and "resource-type" in filters:
+            filters = dict(filters)
+            filters["resource-type"] = [
+                "nat-gateway" if value == "natgateway" else value for value in filters["resource-type"]]
+        results = original(self, filters)
+        for result in results:
+            if result.get("resource_type") == "nat-gateway":
+                result["resource_type"] = "natgateway"
+        return results
+
+    describe_tags._liftoff_patched = True  # type: ignore[attr-defined]
+    TagBackend.describe_tags = describe_tags  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_natgateway_tag_resource_type)
+
+
+def patch_iam_list_service_specific_credentials() -> None:
+    """IAM ListServiceSpecificCredentials: answer instead of failing with HTTP 500.
+
+    AWS documents (IAM API reference, ListServiceSpecificCredentials) that the call returns the
+    user's service-specific credentials (CodeCommit/Keyspaces passwords) - an empty
+    ``ServiceSpecificCredentials`` list for a user that has none - and ``NoSuchEntity`` for an
+    unknown user. moto 5.2.5 does not implement the action (HTTP 500), so amazon.aws.iam_user
+    cannot delete any user (it lists these credentials first, as AWS requires them gone).
+    moto cannot create such credentials either, so an empty list is exactly AWS's answer.
+    """
+    from moto.core.responses import ActionResult
+    from moto.iam.responses import IamResponse
+
+    if getattr(getattr(IamResponse, "list_service_specific_credentials", None), "_liftoff_patched", False):
+        return
+
+    def list_service_specific_credentials(self):  # type: ignore[no-untyped-def]
+        user_name = self._get_param("UserName")
+        if user_name:
+            self.backend.get_user(user_name)  # NoSuchEntity for an unknown user, as AWS
+        return ActionResult({"ServiceSpecificCredentials": []})
+
+    list_service_specific_credentials._liftoff_patched = True  # type: ignore[attr-defined]
+    IamResponse.list_service_specific_credentials = list_service_specific_credentials  # type: ignore[attr-defined]
+
+
+PATCHES.append(patch_iam_list_service_specific_credentials)
+
+
+def patch_subnet_ipv6_association_state() -> None:
+    """DescribeSubnets: ``Ipv6CidrBlockAssociationSet[].Ipv6CidrBlockState.State`` is a string.
+
+    AWS documents (EC2 API reference, SubnetIpv6CidrBlockAssociation and SubnetCidrBlockState)
+    ``State`` as one of ``associating | associated | disassociating | disassociated | failing |
+    failed``. moto 5.2.5 nests its whole state dict there, so clients read
+    ``"{'State': 'associated'}"``; amazon.aws.ec2_vpc_subnet then sees no associated IPv6 block
+    and tries to associate it again on every run. We report the state string.
+    """
+    from moto.ec2.models.subnets import Subnet
+
+    original = Subnet.ipv6_cidr_block_association_set
+    if getattr(original.fget, "_liftoff_patched", False):
+        return
+
+    def ipv6_cidr_block_association_set(self):  # type: ignore[no-untyped-def]
+        return [
+            {
+                "ipv6CidrBlock": association["ipv6CidrBlock"],
+                "associationId": association["associationId"],
+                "ipv6CidrBlockState": {"state": association["ipv6CidrBlockState"]["State"]},
+            }
+            for association in self.ipv6_cidr_block_associations.values()
+            if association["ipv6CidrBlockState"]["State"] == "associated"
+        ]
+
+    ipv6_cidr_block_association_set._liftoff_patched = True  # type: ignore[attr-defined]
+    Subnet.ipv6_cidr_block_association_set = property(ipv6_cidr_block_association_set)  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_subnet_ipv6_association_state)
+
+
+def patch_subnet_ipv6_association_filters() -> None:
+    """DescribeSubnets: the ``ipv6-cidr-block-association.*`` filters.
+
+    AWS documents (EC2 API reference, DescribeSubnets, Filters) ``ipv6-cidr-block-association.ipv6-cidr-block``,
+    ``ipv6-cidr-block-association.association-id`` and ``ipv6-cidr-block-association.state``.
+    moto 5.2.5 raises FilterNotImplementedError (HTTP 500) for them; amazon.aws.ec2_vpc_subnet uses
+    them when it gives an existing subnet an IPv6 block. We match them against the subnet's associations.
+    """
+    from moto.ec2.models.subnets import Subnet
+
+    original = Subnet.get_filter_value
+    if getattr(original, "_liftoff_patched", False):
+        return
+    fields = {
+        "ipv6-cidr-block-association.ipv6-cidr-block": lambda a: a["ipv6CidrBlock"],
+        "ipv6-cidr-block-association.association-id": lambda a: a["associationId"],
+        "ipv6-cidr-block-association.state": lambda a: a["ipv6CidrBlockState"]["State"],
+    }
+
+    def get_filter_value(self, filter_name, method_name=None):  # type: ignore[no-untyped-def]
+        if filter_name in fields:
+            return [fields[filter_name](a) for a in self.ipv6_cidr_block_associations.values()]
+        return original(self, filter_name, method_name)
+
+    get_filter_value._liftoff_patched = True  # type: ignore[attr-defined]
+    Subnet.get_filter_value = get_filter_value  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_subnet_ipv6_association_filters)

@@ -1,0 +1,110 @@
+"""`make bench`: performance figures, written to bench/out/*.json and printed as Markdown rows.
+
+harden: converge time of the harden step (sshd + iptables) on 1 host and on 8 hosts at once,
+        plus the idempotent re-run. The goal: 8 hosts take at most 2x the 1-host time.
+aws:    converge, no-op re-run and teardown time of the AWS steps against the emulator, with
+        the API calls each made (reads/writes).
+
+Figures go in bench/RESULTS.md by hand, with the date and machine; never in a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.harness.emulator import Emulator  # noqa: E402
+from tests.harness.inventory import hosts_inventory  # noqa: E402
+from tests.harness.paths import REPO_ROOT  # noqa: E402
+from tests.harness.playbook import run_playbook  # noqa: E402
+
+OUT = REPO_ROOT / "bench" / "out"
+
+
+def testhosts(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "tests.harness.testhosts", *args], cwd=REPO_ROOT, check=True,
+                   capture_output=True, text=True)
+
+
+def timed(fn):
+    start = time.monotonic()
+    result = fn()
+    return result, round(time.monotonic() - start, 1)
+
+
+def bench_harden(counts: list[int]) -> list[dict]:
+    rows = []
+    for count in counts:
+        run_dir = OUT / f"harden-{count}"
+        try:
+            boot = timed(lambda: testhosts("up", "--run-dir", str(run_dir), "--count", str(count)))[1]
+            inventory = run_dir / "bench-inventory.json"
+            hosts_inventory(run_dir, lambda _name: "ec2_hosts", inventory)
+            runs = []
+            for label in ("converge", "re-run"):
+                result, seconds = timed(lambda: run_playbook(
+                    REPO_ROOT / "playbooks" / "harden.yml", inventory=[REPO_ROOT / "inventories" / "sandbox", inventory]))
+                if result.rc != 0:
+                    raise RuntimeError(f"harden {label} on {count} hosts failed:\n{result}")
+                runs.append((label, seconds, result.changed))
+            rows.append({"bench": "harden", "hosts": count, "boot_s": boot,
+                         **{f"{run[0]}_s": run[1] for run in runs},
+                         "rerun_changed": runs[1][2]})
+        finally:
+            testhosts("down", "--run-dir", str(run_dir))
+    if len(rows) == 2:
+        rows[1]["ratio_to_1_host"] = round(rows[1]["converge_s"] / rows[0]["converge_s"], 2)
+    return rows
+
+
+def bench_aws(playbooks: list[str]) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        emu = Emulator(Path(tmp)).start()
+        try:
+            env = emu.client_env()
+            for name in playbooks:
+                path = REPO_ROOT / "playbooks" / f"{name}.yml"
+                if not path.exists():
+                    continue
+                row = {"bench": "aws", "step": name}
+                for label, extra in (("converge", {}), ("re-run", {}), ("teardown", {f"{name}_state": "absent"})):
+                    emu.reset_calls()
+                    result, seconds = timed(lambda: run_playbook(path, inventory=REPO_ROOT / "inventories" / "sandbox",
+                                                                 env=env, extra_vars=extra))
+                    if result.rc != 0:
+                        raise RuntimeError(f"{name} {label} failed:\n{result}")
+                    calls = emu.calls()
+                    row[f"{label}_s"] = seconds
+                    row[f"{label}_calls"] = f"{sum(c.is_read for c in calls)}r/{sum(c.is_write for c in calls)}w"
+                rows.append(row)
+        finally:
+            emu.stop()
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["harden", "aws"])
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    rows = []
+    if args.only in (None, "aws"):
+        rows += bench_aws(["iam", "network"])
+    if args.only in (None, "harden"):
+        rows += bench_harden([1, 8])
+    (OUT / "results.json").write_text(json.dumps(rows, indent=2))
+    for row in rows:
+        print("| " + " | ".join(f"{k}={v}" for k, v in row.items()) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: iam_account_summary_info
+short_description: Read the IAM account summary (entity counts, quotas, root access keys and MFA)
+version_added: 0.1.0
+description:
+  - Returns C(GetAccountSummary) as a snake_case dict, for example to see whether the account root user
+    still has access keys (C(account_access_keys_present)) or MFA (C(account_mfa_enabled)).
+  - Read-only; runs the same in check mode.
+  - Why a module of our own - neither amazon.aws nor community.aws (10.x) calls C(GetAccountSummary).
+author:
+  - liftoff maintainers (@liftoff)
+options: {}
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Does the root user have access keys?
+  liftoff.aws.iam_account_summary_info:
+  register: summary
+
+- name: Say so
+  ansible.builtin.debug:
+    msg: "root access keys present: {{ summary.summary.account_access_keys_present == 1 }}"
+"""
+
+RETURN = r"""
+summary:
+  description: The C(SummaryMap) of C(GetAccountSummary), keys in snake_case.
+  returned: always
+  type: dict
+  sample:
+    account_access_keys_present: 0
+    account_mfa_enabled: 1
+    users: 3
+    users_quota: 5000
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec={}, supports_check_mode=True)
+    client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        summary = client.get_account_summary(aws_retry=True)["SummaryMap"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Could not read the IAM account summary")
+    module.exit_json(changed=False, summary=camel_dict_to_snake_dict(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""Role liftoff.aws.iam against the emulator, through playbooks/iam.yml.
+
+The amazon.aws checklist per resource - create (check, real, idempotent), modify (check, real,
+idempotent), delete (check, real, idempotent) - with zero write calls on every idempotent and
+check-mode run, what a user observes read back from IAM, and foreign resources that survive teardown.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.harness.paths import REPO_ROOT
+
+PLAYBOOK = REPO_ROOT / "playbooks" / "iam.yml"
+PATH = "/liftoff/liftoff-demo/sandbox/"
+PREFIX = "liftoff-demo-sandbox"
+ACCOUNT = "123456789012"
+
+USERS = [
+    {"name": "alice", "groups": ["admins"], "mfa": True},
+    {"name": "bob", "groups": ["deployers"], "access_key": True},
+    {"name": "carol", "groups": ["readonly", "deployers"]},
+]
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> Path:
+    return tmp_path / "secrets"
+
+
+@pytest.fixture
+def run(playbook, secrets):
+    def _run(extra=None, users=None, **kwargs):
+        extra_vars = {"iam_users": USERS if users is None else users, "iam_secret_dir": str(secrets)}
+        extra_vars.update(extra or {})
+        return playbook(PLAYBOOK, extra_vars=extra_vars, **kwargs)
+
+    return _run
+
+
+def app_instance(aws, role="app"):
+    ec2 = aws.client("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    return ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType="t3.micro",
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [
+            {"Key": "Project", "Value": "liftoff-demo"}, {"Key": "Role", "Value": role}]}],
+    )["Instances"][0]["InstanceId"]
+
+
+def profile_of(aws, instance_id):
+    assocs = aws.client("ec2").describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": [instance_id]}])["IamInstanceProfileAssociations"]
+    return [a["IamInstanceProfile"]["Arn"].split("/")[-1] for a in assocs]
+
+
+def group_members(iam, short):
+    return sorted(u["UserName"] for u in iam.get_group(GroupName=f"{PREFIX}-{short}")["Users"])
+
+
+def group_policies(iam, short):
+    return sorted(p["PolicyName"] for p in iam.list_attached_group_policies(GroupName=f"{PREFIX}-{short}")["AttachedPolicies"])
+
+
+def policy_document(iam, name):
+    arn = f"arn:aws:iam::{ACCOUNT}:policy{PATH}{name}"
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+def our_names(iam):
+    """Everything under our path (filtered here too: moto ignores PathPrefix for groups and profiles)."""
+    def under_path(items, key):
+        return sorted(i[key] for i in items if i["Path"] == PATH)
+
+    return {
+        "users": under_path(iam.list_users()["Users"], "UserName"),
+        "groups": under_path(iam.list_groups()["Groups"], "GroupName"),
+        "roles": under_path(iam.list_roles()["Roles"], "RoleName"),
+        "profiles": under_path(iam.list_instance_profiles()["InstanceProfiles"], "InstanceProfileName"),
+        "policies": under_path(iam.list_policies(Scope="Local")["Policies"], "PolicyName"),
+        "mfa": sorted(d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]
+                      if f":mfa{PATH}" in d["SerialNumber"]),
+    }
+
+
+def test_check_mode_on_an_empty_account_writes_nothing(run, aws, secrets):
+    app_instance(aws)
+    aws.reset_calls()
+    result = run(check=True, diff=True)
+    assert result.rc == 0, result
+    assert result.changed > 0, result  # it predicts the creation...
+    assert aws.writes() == []          # ...without making any of it
+    assert not secrets.exists()
+    assert our_names(aws.client("iam"))["users"] == []
+
+
+def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
+    instance = app_instance(aws)
+    other_instance = app_instance(aws, role="db")
+    result = run()
+    assert result.rc == 0, result
+    iam = aws.client("iam")
+
+    assert our_names(iam) == {
+        "users": ["alice", "bob", "carol"],
+        "groups": [f"{PREFIX}-admins", f"{PREFIX}-deployers", f"{PREFIX}-readonly"],
+        "roles": [f"{PREFIX}-app", f"{PREFIX}-codedeploy", f"{PREFIX}-thumbnails"],
+        "profiles": [f"{PREFIX}-app"],
+        "policies": [f"{PREFIX}-deployers", f"{PREFIX}-require-mfa"],
+        "mfa": [f"arn:aws:iam::{ACCOUNT}:mfa{PATH}alice"],
+    }
+    assert group_members(iam, "admins") == ["alice"]
+    assert group_members(iam, "deployers") == ["bob", "carol"]
+    assert group_policies(iam, "admins") == ["AdministratorAccess", f"{PREFIX}-require-mfa"]
+    assert group_policies(iam, "deployers") == [f"{PREFIX}-deployers"]
+
+    # the app instance got the profile; an instance of another role did not
+    assert profile_of(aws, instance) == [f"{PREFIX}-app"]
+    assert profile_of(aws, other_instance) == []
+
+    # secrets: only in 0600 files, never in the output
+    seed = secrets / "mfa" / "alice.seed"
+    key_file = secrets / "access-keys" / "bob.json"
+    for path in (seed, secrets / "mfa" / "alice.png", key_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    key = json.loads(key_file.read_text())
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="bob")["AccessKeyMetadata"]] == [key["AccessKeyId"]]
+    assert iam.list_access_keys(UserName="carol")["AccessKeyMetadata"] == []  # no key unless asked
+    for secret in (seed.read_text(), key["SecretAccessKey"]):
+        assert secret not in result.stdout + result.stderr
+
+    policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert (policy["MinimumPasswordLength"], policy["MaxPasswordAge"], policy["PasswordReusePrevention"]) == (14, 90, 24)
+
+    assert "no_mfa            user alice" in result.stdout  # the audit table
+
+    aws.reset_calls()
+    again = run()
+    assert again.rc == 0, again
+    assert again.changed == 0, again
+    assert aws.writes() == []
+    assert seed.read_text() in (secrets / "mfa" / "alice.seed").read_text()
+
+    aws.reset_calls()
+    dry = run(check=True, diff=True)
+    assert dry.rc == 0, dry
+    assert dry.changed == 0, dry
+    assert aws.writes() == []
+
+
+def test_policies_are_what_the_issue_asks_for(run, aws):
+    assert run().rc == 0
+    iam = aws.client("iam")
+
+    mfa = policy_document(iam, f"{PREFIX}-require-mfa")
+    deny = [s for s in mfa["Statement"] if s["Effect"] == "Deny"]
+    assert len(deny) == 1
+    assert deny[0]["Condition"] == {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+    assert deny[0]["Resource"] == ["*"] and "Action" not in deny[0]
+    # without MFA a user can still set up their own MFA device and password
+    for action in ("iam:CreateVirtualMFADevice", "iam:EnableMFADevice", "iam:ChangePassword", "sts:GetSessionToken"):
+        assert action in deny[0]["NotAction"]
+    assert "iam:DeactivateMFADevice" not in deny[0]["NotAction"]
+
+    deployers = policy_document(iam, f"{PREFIX}-deployers")
+    resources = {r for s in deployers["Statement"] for r in s["Resource"]}
+    s3 = {r for r in resources if r.startswith("arn:aws:s3")}
+    assert s3 == {f"arn:aws:s3:::{PREFIX}-codedeploy-revisions", f"arn:aws:s3:::{PREFIX}-codedeploy-revisions/*"}
+
+    app = iam.get_role_policy(RoleName=f"{PREFIX}-app", PolicyName=f"{PREFIX}-app")["PolicyDocument"]
+    app = json.loads(app) if isinstance(app, str) else app
+    assert [sorted(s["Action"]) for s in app["Statement"]] == [["s3:GetObject", "s3:PutObject"]]
+    assert sorted(app["Statement"][0]["Resource"]) == [f"arn:aws:s3:::{PREFIX}-site/*", f"arn:aws:s3:::{PREFIX}-uploads/*"]
+    attached = sorted(p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=f"{PREFIX}-app")["AttachedPolicies"])
+    assert attached == ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"]
+    trust = iam.get_role(RoleName=f"{PREFIX}-app")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+
+    codedeploy = iam.list_attached_role_policies(RoleName=f"{PREFIX}-codedeploy")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in codedeploy] == ["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole"]
+
+    thumbs = iam.get_role_policy(RoleName=f"{PREFIX}-thumbnails", PolicyName=f"{PREFIX}-thumbnails")["PolicyDocument"]
+    thumbs = json.loads(thumbs) if isinstance(thumbs, str) else thumbs
+    by_sid = {s["Sid"]: s for s in thumbs["Statement"]}
+    assert by_sid["ReadUploads"]["Resource"] == [f"arn:aws:s3:::{PREFIX}-uploads/*"]
+    assert by_sid["WriteThumbnails"]["Resource"] == [f"arn:aws:s3:::{PREFIX}-thumbnails/*"]
+
+
+def test_modify_check_then_real_then_idempotent(run, aws):
+    assert run().rc == 0
+    iam = aws.client("iam")
+    users = [USERS[0], USERS[1], {"name": "carol", "groups": ["readonly"]}, {"name": "dave", "groups": ["deployers"]}]
+    extra = {"iam_password_min_length": 16}
+
+    aws.reset_calls()
+    dry = run(extra, users=users, check=True, diff=True)
+    assert dry.rc == 0, dry
+    assert dry.changed > 0, dry
+    assert aws.writes() == []
+    assert group_members(iam, "deployers") == ["bob", "carol"]
+
+    real = run(extra, users=users)
+    assert real.rc == 0, real
+    assert group_members(iam, "deployers") == ["bob", "dave"]
+    assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 16
+
+    aws.reset_calls()
+    again = run(extra, users=users)
+    assert again.rc == 0 and again.changed == 0, again
+    assert aws.writes() == []
+
+
+def test_a_role_change_reaches_an_instance_with_another_profile(run, aws):
+    iam, ec2 = aws.client("iam"), aws.client("ec2")
+    iam.create_role(RoleName="legacy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    iam.create_instance_profile(InstanceProfileName="legacy")
+    instance = app_instance(aws)
+    ec2.associate_iam_instance_profile(InstanceId=instance, IamInstanceProfile={"Name": "legacy"})
+    result = run()
+    assert result.rc == 0, result
+    assert profile_of(aws, instance) == [f"{PREFIX}-app"]
+
+
+def test_mfa_is_enabled_only_when_codes_are_given(run, aws):
+    assert run().rc == 0
+    iam = aws.client("iam")
+    assert iam.list_mfa_devices(UserName="alice")["MFADevices"] == []
+
+    result = run({"iam_mfa_enable": {"alice": ["123456", "654321"]}})
+    assert result.rc == 0, result
+    assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="alice")["MFADevices"]] == [
+        f"arn:aws:iam::{ACCOUNT}:mfa{PATH}alice"]
+    assert "123456" not in result.stdout
+    assert "no_mfa            user alice" not in result.stdout
+    assert "no_mfa            user bob" in result.stdout
+
+
+def test_teardown_removes_ours_and_nothing_else(run, aws, secrets):
+    iam, ec2 = aws.client("iam"), aws.client("ec2")
+    # someone else's things, some with names like ours
+    iam.create_user(UserName="mallory")
+    iam.create_user(UserName="erin", Path="/other/")
+    iam.create_role(RoleName="foreign-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    iam.create_group(GroupName="foreign-group")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")  # path /
+    iam.create_instance_profile(InstanceProfileName="foreign-profile")
+    db_instance = app_instance(aws, role="db")
+    ec2.associate_iam_instance_profile(InstanceId=db_instance, IamInstanceProfile={"Name": "foreign-profile"})
+    instance = app_instance(aws)
+    # dave was ours once and has since been dropped from iam_users: still ours (our path), so absent removes him
+    assert run(users=USERS + [{"name": "dave"}]).rc == 0
+    assert run({"iam_mfa_enable": {"alice": ["123456", "654321"]}}).rc == 0
+
+    aws.reset_calls()
+    dry = run({"iam_state": "absent"}, check=True, diff=True)
+    assert dry.rc == 0, dry
+    assert dry.changed > 0
+    assert aws.writes() == []
+    assert our_names(iam)["users"] == ["alice", "bob", "carol", "dave"]
+    assert (secrets / "mfa" / "alice.seed").exists()
+
+    gone = run({"iam_state": "absent"})
+    assert gone.rc == 0, gone
+    assert our_names(iam) == {"users": [], "groups": [], "roles": [], "profiles": [], "policies": [], "mfa": []}
+    assert profile_of(aws, instance) == []
+    assert not (secrets / "mfa" / "alice.seed").exists()  # the seed of a deleted device is gone too
+    assert not (secrets / "access-keys" / "bob.json").exists()
+    # the foreign ones are all still there
+    assert {"mallory", "erin"} <= {u["UserName"] for u in iam.list_users()["Users"]}
+    assert iam.get_role(RoleName="foreign-role")
+    assert iam.get_group(GroupName="foreign-group")
+    assert [d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]] == [
+        f"arn:aws:iam::{ACCOUNT}:mfa/alice"]
+    assert profile_of(aws, db_instance) == ["foreign-profile"]
+    # the account-wide password policy stays unless asked
+    assert iam.get_account_password_policy()["PasswordPolicy"]["MinimumPasswordLength"] == 14
+
+    aws.reset_calls()
+    again = run({"iam_state": "absent"})
+    assert again.rc == 0 and again.changed == 0, again
+    assert aws.writes() == []
+
+
+@pytest.mark.parametrize("extra, users, message", [
+    ({}, [{"name": "zed", "groups": ["admin"]}], "iam_users entry zed references unknown group(s) admin"),
+    ({"iam_deployer_statements": [{"actions": ["s3:GetObject"], "resources": ["*"]}]}, USERS,
+     "missing required arguments: effect"),
+    ({"iam_app_role_statements": [{"effect": "Allow", "resources": ["*"]}]}, USERS,
+     "iam_roles app: statement 1 needs exactly one of actions and not_actions"),
+    ({"iam_path": "/"}, USERS, "iam_path is \"/\""),
+    ({"iam_mfa_enable": {"bob": ["123456", "654321"]}}, USERS, "iam_mfa_enable"),
+    ({"iam_state": "gone"}, USERS, "iam_state"),
+])
+def test_bad_input_fails_before_any_aws_call(run, aws, extra, users, message):
+    result = run(extra, users=users)
+    assert result.rc != 0, result
+    assert message in result.stdout + result.stderr, result
+    assert aws.calls() == []
+
+
+def test_a_same_named_user_outside_our_path_is_not_taken_over(run, aws):
+    iam = aws.client("iam")
+    iam.create_user(UserName="carol", Path="/contractors/")
+    aws.reset_calls()
+    result = run()
+    assert result.rc != 0, result
+    assert "IAM user(s) carol already exist outside /liftoff/liftoff-demo/sandbox/" in result.stdout, result
+    assert aws.writes() == []
+    assert iam.get_user(UserName="carol")["User"]["Path"] == "/contractors/"
+
+
+def test_audit_can_fail_the_play(run, aws):
+    result = run({"iam_audit_fail_on_findings": True})
+    assert result.rc != 0, result
+    assert "IAM audit: 3 finding(s)" in result.stdout, result

@@ -1,0 +1,199 @@
+"""liftoff.aws.iam_account_password_policy, iam_account_summary_info and iam_instance_profile_association,
+run in-process against moto (mock_aws): honest check mode, zero writes when nothing changes, and only
+the user's own target touched.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from unittest import mock
+
+import boto3
+import botocore.client
+import pytest
+from moto import mock_aws
+
+from tests.harness.paths import COLLECTIONS_DIR, ensure_collection_link
+
+ensure_collection_link()
+if str(COLLECTIONS_DIR) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS_DIR))
+
+from ansible.module_utils import basic  # noqa: E402
+from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+from ansible_collections.liftoff.aws.plugins.modules import iam_account_password_policy  # noqa: E402
+from ansible_collections.liftoff.aws.plugins.modules import iam_account_summary_info  # noqa: E402
+from ansible_collections.liftoff.aws.plugins.modules import iam_instance_profile_association  # noqa: E402
+
+READ_PREFIXES = ("List", "Get", "Describe")
+
+
+class _Exit(Exception):
+    pass
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+def run(module, args, check=False, diff=False):
+    """Run a module's main() in-process: (result, write operations it called)."""
+    calls = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self, operation_name, params):
+        calls.append(operation_name)
+        return original(self, operation_name, params)
+
+    def leave(self, **kwargs):
+        raise _Exit(kwargs)
+
+    def fail(self, **kwargs):
+        raise _Exit(dict(kwargs, failed=True))
+
+    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)), \
+            mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording), \
+            mock.patch.object(basic.AnsibleModule, "exit_json", leave), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail):
+        with pytest.raises(_Exit) as exited:
+            module.main()
+    return exited.value.args[0], [c for c in calls if not c.startswith(READ_PREFIXES)]
+
+
+# -- iam_account_password_policy -------------------------------------------------------------
+
+POLICY = {"minimum_password_length": 14, "max_password_age": 90, "password_reuse_prevention": 24}
+
+
+def test_password_policy_check_real_idempotent(aws):
+    iam = boto3.client("iam")
+    result, writes = run(iam_account_password_policy, POLICY, check=True, diff=True)
+    assert result["changed"] and writes == []
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["max_password_age"] == 90
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_account_password_policy()
+
+    result, writes = run(iam_account_password_policy, POLICY)
+    assert result["changed"] and writes == ["UpdateAccountPasswordPolicy"]
+    policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert (policy["MinimumPasswordLength"], policy["MaxPasswordAge"], policy["PasswordReusePrevention"]) == (14, 90, 24)
+    assert policy["RequireSymbols"] and policy["AllowUsersToChangePassword"]
+
+    result, writes = run(iam_account_password_policy, POLICY)
+    assert not result["changed"] and writes == []
+
+
+def test_password_policy_modify_and_remove(aws):
+    run(iam_account_password_policy, POLICY)
+    result, writes = run(iam_account_password_policy, dict(POLICY, minimum_password_length=20), diff=True)
+    assert result["changed"] and writes == ["UpdateAccountPasswordPolicy"]
+    assert result["diff"]["before"]["minimum_password_length"] == 14
+    assert result["diff"]["after"]["minimum_password_length"] == 20
+
+    result, writes = run(iam_account_password_policy, {"state": "absent"}, check=True)
+    assert result["changed"] and writes == []
+    result, writes = run(iam_account_password_policy, {"state": "absent"})
+    assert result["changed"] and writes == ["DeleteAccountPasswordPolicy"]
+    result, writes = run(iam_account_password_policy, {"state": "absent"})
+    assert not result["changed"] and writes == []
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"minimum_password_length": 5}, "minimum_password_length must be between 6 and 128"),
+    ({"max_password_age": 2000}, "max_password_age"),
+    ({"password_reuse_prevention": 25}, "password_reuse_prevention"),
+])
+def test_password_policy_out_of_range_values_are_refused(aws, args, message):
+    result, writes = run(iam_account_password_policy, args)
+    assert result.get("failed") and message in result["msg"]
+    assert writes == []
+
+
+# -- iam_account_summary_info ------------------------------------------------------------------
+
+def test_account_summary_reports_users_and_root_keys_in_snake_case(aws):
+    boto3.client("iam").create_user(UserName="alice")
+    result, writes = run(iam_account_summary_info, {}, check=True)
+    assert writes == [] and result["changed"] is False
+    assert result["summary"]["users"] == 1
+    assert result["summary"]["account_access_keys_present"] == 0
+    assert "account_mfa_enabled" in result["summary"]
+
+
+# -- iam_instance_profile_association ------------------------------------------------------------
+
+def _profile(iam, name):
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    iam.create_instance_profile(InstanceProfileName=name)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+
+
+def _instance(ec2, role):
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    return ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": role}]}])["Instances"][0]["InstanceId"]
+
+
+def _profiles(ec2):
+    assocs = ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
+    return {a["InstanceId"]: a["IamInstanceProfile"]["Arn"].split("/")[-1] for a in assocs}
+
+
+def test_association_associates_replaces_and_is_idempotent(aws):
+    iam, ec2 = boto3.client("iam"), boto3.client("ec2")
+    _profile(iam, "ours")
+    _profile(iam, "legacy")
+    bare, legacy, other = _instance(ec2, "app"), _instance(ec2, "app"), _instance(ec2, "db")
+    ec2.associate_iam_instance_profile(InstanceId=legacy, IamInstanceProfile={"Name": "legacy"})
+    args = {"instance_profile": "ours", "filters": {"tag:Role": "app"}}
+
+    result, writes = run(iam_instance_profile_association, args, check=True, diff=True)
+    assert result["changed"] and writes == []
+    assert result["diff"]["before"] == {bare: None, legacy: result["diff"]["before"][legacy]}
+    assert _profiles(ec2) == {legacy: "legacy"}
+
+    result, writes = run(iam_instance_profile_association, args)
+    assert result["changed"]
+    assert sorted(writes) == ["AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation"]
+    assert _profiles(ec2) == {bare: "ours", legacy: "ours"}
+    assert other not in _profiles(ec2)
+
+    result, writes = run(iam_instance_profile_association, args)
+    assert not result["changed"] and writes == []
+
+
+def test_association_absent_removes_only_our_profile(aws):
+    iam, ec2 = boto3.client("iam"), boto3.client("ec2")
+    _profile(iam, "ours")
+    _profile(iam, "theirs")
+    mine, theirs = _instance(ec2, "app"), _instance(ec2, "app")
+    ec2.associate_iam_instance_profile(InstanceId=mine, IamInstanceProfile={"Name": "ours"})
+    ec2.associate_iam_instance_profile(InstanceId=theirs, IamInstanceProfile={"Name": "theirs"})
+    args = {"instance_profile": "ours", "filters": {"tag:Role": "app"}, "state": "absent"}
+
+    result, writes = run(iam_instance_profile_association, args, check=True)
+    assert result["changed"] and writes == []
+    result, writes = run(iam_instance_profile_association, args)
+    assert result["changed"] and writes == ["DisassociateIamInstanceProfile"]
+    assert _profiles(ec2) == {theirs: "theirs"}
+    result, writes = run(iam_instance_profile_association, args)
+    assert not result["changed"] and writes == []
+
+
+def test_association_to_a_missing_profile_fails_without_writing(aws):
+    _instance(boto3.client("ec2"), "app")
+    result, writes = run(iam_instance_profile_association, {"instance_profile": "nope", "filters": {"tag:Role": "app"}})
+    assert result.get("failed") and "does not exist" in result["msg"]
+    assert writes == []
+    result, writes = run(iam_instance_profile_association, {"instance_profile": "nope", "filters": {"tag:Role": "app"}},
+                         check=True)
+    assert result["changed"] and writes == []

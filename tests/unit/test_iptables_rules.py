@@ -1,0 +1,226 @@
+"""liftoff.aws.iptables: the rendered chains for every supported OS, checked by iptables-restore --test.
+
+One ansible-playbook run renders roles/iptables/templates/chain.rules.j2 on localhost for each
+vars/<OS>.yml with the role's own defaults and input tasks (nothing is applied: the playbook only
+writes files under pytest's tmp dir). The rendered text then goes through `iptables-restore --test`
+/ `ip6tables-restore --test` on this machine when they exist (parse and kernel check, no commit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.harness.paths import REPO_ROOT
+
+ROLE = REPO_ROOT / "roles" / "iptables"
+OS_FILES = sorted(p.name for p in (ROLE / "vars").glob("*.yml"))
+CHAIN = "LIFTOFF-INPUT"
+
+SCENARIO = {
+    "liftoff_admin_sources": ["203.0.113.0/24", "2001:db8:1::/48", "198.51.100.7/32"],
+    "liftoff_firewall_rules": [
+        {"name": "https", "port": 443, "sources": ["0.0.0.0/0", "::/0"], "comment": "public web"},
+        {"name": "dns", "port": 53, "protocol": "udp", "sources": ["10.0.0.0/8"]},
+        {"name": "app-range", "port": 8000, "port_end": 8010, "sources": ["2001:db8:2::/48"], "comment": 'say "hi"'},
+    ],
+    "iptables_log_dropped": True,
+    "sshd_port": 2222,
+}
+
+RENDER_OS = """\
+- name: Read {{ iptables_test_os }}
+  ansible.builtin.include_vars:
+    file: "{{ iptables_test_role }}/vars/{{ iptables_test_os }}"
+
+- name: Render both families for {{ iptables_test_os }}
+  ansible.builtin.template:
+    src: "{{ iptables_test_role }}/templates/chain.rules.j2"
+    dest: "{{ iptables_test_out }}/{{ iptables_test_os }}.v{{ __iptables_family }}"
+    mode: "0600"
+  loop: [4, 6]
+  loop_control:
+    loop_var: __iptables_family
+
+- name: Write the OS settings the role would use
+  ansible.builtin.copy:
+    content: "{{ {'packages': iptables_packages, 'services': iptables_persist_services,
+                  'v4': iptables_persist_file_v4, 'v6': iptables_persist_file_v6} | to_json }}"
+    dest: "{{ iptables_test_out }}/{{ iptables_test_os }}.json"
+    mode: "0600"
+"""
+
+PLAYBOOK = """\
+- name: Render liftoff.aws.iptables chains per OS
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  vars_files:
+    - "{{ iptables_test_role }}/defaults/main.yml"
+  tasks:
+    - name: Run the role's input checks and normalisation
+      ansible.builtin.include_tasks: "{{ iptables_test_role }}/tasks/inputs.yml"
+
+    - name: Render per OS
+      ansible.builtin.include_tasks: render_os.yml
+      loop: "{{ iptables_test_os_files }}"
+      loop_control:
+        loop_var: iptables_test_os
+"""
+
+
+def _run_playbook(tmp: Path, extra: dict) -> subprocess.CompletedProcess:
+    (tmp / "render_os.yml").write_text(RENDER_OS)
+    (tmp / "render.yml").write_text(PLAYBOOK)
+    (tmp / "out").mkdir(exist_ok=True)
+    variables = dict(SCENARIO, iptables_test_role=str(ROLE), iptables_test_out=str(tmp / "out"),
+                     iptables_test_os_files=OS_FILES, ansible_python_interpreter=sys.executable, **extra)
+    (tmp / "vars.json").write_text(json.dumps(variables))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"), ANSIBLE_HOME=str(tmp / "home"),
+               ANSIBLE_NOCOLOR="1")
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", str(tmp / "render.yml"),
+         "-e", "@" + str(tmp / "vars.json")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("iptables-render")
+    result = _run_playbook(tmp, {})
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return tmp / "out"
+
+
+def _lines(rendered: Path, os_file: str, family: int) -> list[str]:
+    return [line for line in (rendered / f"{os_file}.v{family}").read_text().splitlines() if line.strip()]
+
+
+def _restore_file(tmp_path: Path, body: list[str]) -> Path:
+    path = tmp_path / "rules"
+    path.write_text("*filter\n" + "\n".join(body) + "\nCOMMIT\n")
+    return path
+
+
+def test_every_supported_os_has_a_vars_file():
+    assert {"Debian.yml", "Amazon.yml"} <= set(OS_FILES)
+
+
+@pytest.mark.parametrize("os_file", OS_FILES)
+@pytest.mark.parametrize("family", [4, 6])
+def test_rendered_chain_passes_iptables_restore_test(rendered, tmp_path, os_file, family):
+    tool = shutil.which("ip6tables-restore" if family == 6 else "iptables-restore")
+    if tool is None or os.geteuid() != 0:
+        pytest.skip("iptables-restore --test needs the binary and root on this machine")
+    path = _restore_file(tmp_path, _lines(rendered, os_file, family))
+    # --test parses and checks every rule against the kernel without committing anything.
+    result = subprocess.run([tool, "--test", str(path)], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("os_file", OS_FILES)
+def test_os_settings_point_at_the_boot_loader_files(rendered, os_file):
+    settings = json.loads((rendered / f"{os_file}.json").read_text())
+    if os_file.startswith("Amazon"):
+        assert settings == {"packages": ["iptables-nft", "iptables-services"], "services": ["iptables", "ip6tables"],
+                            "v4": "/etc/sysconfig/iptables", "v6": "/etc/sysconfig/ip6tables"}
+    else:
+        assert settings["v4"] == "/etc/iptables/rules.v4" and settings["v6"] == "/etc/iptables/rules.v6"
+        assert "iptables-persistent" in settings["packages"] and settings["services"] == ["netfilter-persistent"]
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_chain_accepts_established_and_loopback_first_and_drops_last(rendered, family):
+    lines = _lines(rendered, OS_FILES[0], family)
+    assert lines[0] == f":{CHAIN} - [0:0]"
+    assert lines[1] == f"-A {CHAIN} -i lo -j ACCEPT"
+    assert lines[2] == f"-A {CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+    assert lines[-1] == f"-A {CHAIN} -j DROP"
+    assert lines[-2].startswith(f"-A {CHAIN} -m limit --limit 5/minute -j LOG --log-prefix \"liftoff-drop: \"")
+    # The built-in chains are never declared: --noflush then leaves INPUT's policy and rules alone.
+    assert not [line for line in lines if line.startswith((":INPUT", ":FORWARD", ":OUTPUT", "-A INPUT"))]
+
+
+def test_ipv6_neighbour_discovery_and_icmp_errors_come_before_the_invalid_drop(rendered):
+    lines = _lines(rendered, OS_FILES[0], 6)
+    invalid = lines.index(f"-A {CHAIN} -m conntrack --ctstate INVALID -j DROP")
+    for icmp_type in (1, 2, 3, 4, 133, 134, 135, 136):
+        matches = [i for i, line in enumerate(lines) if f"--icmpv6-type {icmp_type} " in line and line.endswith("ACCEPT")]
+        assert matches and matches[0] < invalid, f"ICMPv6 type {icmp_type} not accepted before the INVALID drop"
+    nd = [line for line in lines if "--icmpv6-type 135 " in line]
+    assert "-m hl --hl-eq 255" in nd[0]
+
+
+def test_ipv4_icmp_essentials_and_rate_limited_ping(rendered):
+    lines = _lines(rendered, OS_FILES[0], 4)
+    for icmp_type in (3, 11, 12):
+        assert any(f"--icmp-type {icmp_type} " in line and line.endswith("-j ACCEPT") for line in lines)
+    ping = [line for line in lines if "--icmp-type 8 " in line]
+    assert len(ping) == 1 and "-m limit --limit 5/second --limit-burst 10" in ping[0]
+
+
+@pytest.mark.parametrize("family, admin", [(4, ["203.0.113.0/24", "198.51.100.7/32"]), (6, ["2001:db8:1::/48"])])
+def test_ssh_is_rate_limited_then_accepted_only_from_admin_sources(rendered, family, admin):
+    lines = _lines(rendered, OS_FILES[0], family)
+    ssh = [line for line in lines if "--dport 2222 " in line]
+    limit, *accepts = ssh
+    assert "--ctstate NEW -m hashlimit --hashlimit-above 10/minute --hashlimit-burst 20 --hashlimit-mode srcip" in limit
+    assert limit.endswith("-j DROP")
+    assert [line.split()[3] for line in accepts] == admin
+    assert all(line.endswith("-j ACCEPT") for line in accepts)
+    assert lines.index(limit) < lines.index(accepts[0])
+
+
+def test_shared_rules_split_by_family_with_ranges_and_comments(rendered):
+    v4 = _lines(rendered, OS_FILES[0], 4)
+    v6 = _lines(rendered, OS_FILES[0], 6)
+    assert f'-A {CHAIN} -p tcp -m tcp --dport 443 -m comment --comment "liftoff: public web" -j ACCEPT' in v4
+    assert f'-A {CHAIN} -p tcp -m tcp --dport 443 -m comment --comment "liftoff: public web" -j ACCEPT' in v6
+    assert f'-A {CHAIN} -s 10.0.0.0/8 -p udp -m udp --dport 53 -m comment --comment "liftoff: dns" -j ACCEPT' in v4
+    assert not [line for line in v6 if "--dport 53 " in line]
+    assert f"-A {CHAIN} -s 2001:db8:2::/48 -p tcp -m tcp --dport 8000:8010 -m comment --comment \"liftoff: say 'hi'\" -j ACCEPT" in v6
+    assert not [line for line in v4 if "--dport 8000" in line]
+
+
+def test_open_ssh_and_no_logging_render_and_still_end_in_drop(tmp_path):
+    result = _run_playbook(tmp_path, {"iptables_ssh_restrict": False, "iptables_log_dropped": False,
+                                      "iptables_ssh_rate_limit": "", "liftoff_admin_sources": []})
+    assert result.returncode == 0, result.stdout[-4000:]
+    lines = _lines(tmp_path / "out", OS_FILES[0], 4)
+    ssh = [line for line in lines if "--dport 2222 " in line]
+    assert ssh == [f'-A {CHAIN} -p tcp -m tcp --dport 2222 -m comment --comment "liftoff: ssh from anywhere" -j ACCEPT']
+    assert not [line for line in lines if "LOG" in line or "hashlimit" in line]
+    assert lines[-1] == f"-A {CHAIN} -j DROP"
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"liftoff_admin_sources": ["203.0.113.5/24"]}, "iptables_admin_sources: source '203.0.113.5/24' has host bits set"),
+    ({"liftoff_admin_sources": []}, "iptables_admin_sources is empty while iptables_ssh_restrict is true"),
+    ({"sshd_port": 65536}, "iptables_ssh_port is 65536"),
+    ({"iptables_ssh_rate_limit": "lots"}, "iptables_ssh_rate_limit is \"lots\""),
+    ({"iptables_revert_seconds": 5}, "iptables_revert_seconds is 5"),
+    ({"liftoff_firewall_rules": [{"name": "web", "port": 80, "sources": ["example.com"]}]},
+     "iptables_firewall_rules[0] (web): source 'example.com' is not a CIDR"),
+])
+def test_bad_input_is_refused_naming_the_variable(tmp_path, extra, message):
+    result = _run_playbook(tmp_path, extra)
+    assert result.returncode != 0
+    assert message in result.stdout, result.stdout[-3000:]
+    assert not list((tmp_path / "out").iterdir()), "nothing may be rendered after a refused input"
+
+
+def test_extra_ssh_port_gets_the_same_limit_and_sources_while_sshd_moves(tmp_path):
+    result = _run_playbook(tmp_path, {"iptables_ssh_extra_ports": [22, 2222]})
+    assert result.returncode == 0, result.stdout[-4000:]
+    lines = _lines(tmp_path / "out", OS_FILES[0], 4)
+    for port in (2222, 22):
+        ssh = [line for line in lines if f"--dport {port} " in line]
+        assert len(ssh) == 3, ssh  # the limit, then the two IPv4 admin sources: 2222 is not repeated
+        assert "hashlimit" in ssh[0] and ssh[0].endswith("-j DROP")

@@ -1,0 +1,79 @@
+"""The emulator patch layer (tests/harness/moto_patches.py): each patch against the AWS behaviour it restores."""
+
+from __future__ import annotations
+
+import boto3
+from moto import mock_aws
+
+from tests.harness import moto_patches
+
+
+def test_nat_gateway_tags_are_found_by_resource_type_natgateway():
+    # AWS EC2 API reference, DescribeTags: resource-type filter values include "natgateway";
+    # the TagDescription ResourceType enum (EC2 service model) spells it "natgateway".
+    moto_patches.patch_natgateway_tag_resource_type()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+        allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation, TagSpecifications=[
+            {"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "nat"}]}])["NatGateway"]["NatGatewayId"]
+        tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [nat]},
+                                          {"Name": "resource-type", "Values": ["natgateway"]}])["Tags"]
+        assert tags == [{"Key": "Name", "ResourceId": nat, "ResourceType": "natgateway", "Value": "nat"}]
+        # other resource types are untouched
+        vpc_tags = ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["vpc"]}])["Tags"]
+        assert vpc_tags == []
+        assert "natgateway" in ec2.meta.service_model.shape_for("ResourceType").enum
+
+
+def test_iam_list_service_specific_credentials_answers_like_aws():
+    # AWS IAM API reference, ListServiceSpecificCredentials: returns ServiceSpecificCredentials
+    # (empty for a user without any) and NoSuchEntity for a user that does not exist.
+    import pytest
+
+    moto_patches.patch_iam_list_service_specific_credentials()
+    with mock_aws():
+        iam = boto3.client("iam", region_name="eu-west-1")
+        iam.create_user(UserName="alice")
+        assert iam.list_service_specific_credentials(UserName="alice")["ServiceSpecificCredentials"] == []
+        with pytest.raises(iam.exceptions.NoSuchEntityException):
+            iam.list_service_specific_credentials(UserName="nobody")
+        iam.delete_user(UserName="alice")
+
+
+def test_subnet_ipv6_association_state_is_the_state_string():
+    # AWS EC2 API reference, SubnetCidrBlockState: State is one of associating | associated | ...
+    moto_patches.patch_subnet_ipv6_association_state()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+        block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"].replace("::/56", "::/64")
+        subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.0.0.0/24", Ipv6CidrBlock=block)["Subnet"]
+        [association] = ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])["Subnets"][0][
+            "Ipv6CidrBlockAssociationSet"]
+        assert association["Ipv6CidrBlock"] == block
+        assert association["Ipv6CidrBlockState"] == {"State": "associated"}
+
+
+def test_subnets_filter_by_ipv6_association():
+    # AWS EC2 API reference, DescribeSubnets filters: ipv6-cidr-block-association.ipv6-cidr-block,
+    # .association-id and .state.
+    moto_patches.patch_subnet_ipv6_association_filters()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+        block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"].replace("::/56", "::/64")
+        plain = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+        subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+        association = ec2.associate_subnet_cidr_block(SubnetId=subnet, Ipv6CidrBlock=block)[
+            "Ipv6CidrBlockAssociation"]["AssociationId"]
+
+        def ids(name, value):
+            return [s["SubnetId"] for s in ec2.describe_subnets(Filters=[{"Name": name, "Values": [value]}])["Subnets"]]
+
+        assert ids("ipv6-cidr-block-association.ipv6-cidr-block", block) == [subnet]
+        assert ids("ipv6-cidr-block-association.association-id", association) == [subnet]
+        assert ids("ipv6-cidr-block-association.state", "associated") == [subnet]
+        assert plain not in ids("ipv6-cidr-block-association.state", "associated")

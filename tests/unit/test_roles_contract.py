@@ -1,0 +1,57 @@
+"""What every role promises (DEVELOPERS standards): specs, defaults and README describe the same variables.
+
+meta/argument_specs.yml is the single source of variable docs: every default is specified, every
+specified option carries the role's prefix, literal defaults agree with the spec, and the README's
+variable table lists exactly the specified options.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from tests.harness.paths import REPO_ROOT
+
+ROLES = sorted(p.parent for p in (REPO_ROOT / "roles").glob("*/tasks"))
+
+
+def _load(path):
+    return yaml.safe_load(path.read_text()) if path.exists() else None
+
+
+@pytest.fixture(params=ROLES, ids=lambda p: p.name)
+def role(request):
+    path = request.param
+    specs = _load(path / "meta" / "argument_specs.yml")
+    assert specs, f"{path.name}: meta/argument_specs.yml is missing"
+    return {
+        "name": path.name,
+        "options": specs["argument_specs"]["main"].get("options", {}),
+        "defaults": _load(path / "defaults" / "main.yml") or {},
+        "readme": (path / "README.md").read_text(),
+    }
+
+
+def test_every_default_is_specified(role):
+    assert sorted(set(role["defaults"]) - set(role["options"])) == []
+
+
+def test_every_option_carries_the_role_prefix(role):
+    prefix = role["name"] + "_"
+    assert [name for name in role["options"] if not name.startswith(prefix)] == []
+
+
+def test_literal_defaults_agree_with_the_spec(role):
+    for name, value in role["defaults"].items():
+        if "{{" in yaml.safe_dump(value):
+            continue  # templated (from shared settings or other defaults): the spec documents the source
+        spec_default = role["options"][name].get("default")
+        assert spec_default == value, f"{role['name']}: {name} default {value!r} but the spec says {spec_default!r}"
+
+
+def test_readme_table_lists_exactly_the_options(role):
+    documented = set(re.findall(r"^\| `(" + re.escape(role["name"]) + r"_[a-z0-9_]+)` \|", role["readme"], flags=re.MULTILINE))
+    assert sorted(set(role["options"]) - documented) == [], "options missing from the README table"
+    assert sorted(documented - set(role["options"])) == [], "README documents options the spec does not have"
