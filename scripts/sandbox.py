@@ -138,7 +138,14 @@ def up(extra: list[str]) -> int:
     STATE.mkdir(exist_ok=True)
     emu = start_emulator()
     env = write_env(emu)
-    rc = run_site(env, start_hosts(), extra)
+    host_inventory = start_hosts()
+    emu.reset_calls()
+    rc = run_site(env, host_inventory, extra)
+    calls = emu.calls()
+    writes = [str(c) for c in calls if c.is_write]
+    kinds = sorted(set(writes))
+    say(f"AWS API calls during this run: {len(calls) - len(writes)} reads, {len(writes)} writes"
+        + (f" ({', '.join(kinds[:8])}{', ...' if len(kinds) > 8 else ''})" if writes else ""))
     summary(emu)
     return rc
 

@@ -187,7 +187,7 @@ class Emulator:
 
     def _answers(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=2):
+            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=5):
                 return True
         except OSError:
             return False
