@@ -6,67 +6,20 @@ the user's own target touched.
 from __future__ import annotations
 
 import json
-import sys
-from unittest import mock
 
 import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
-
-from tests.harness.paths import COLLECTIONS_DIR, ensure_collection_link
-
-ensure_collection_link()
-if str(COLLECTIONS_DIR) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS_DIR))
-
-from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
-
-from ansible_collections.liftoff.aws.plugins.modules import iam_account_password_policy  # noqa: E402
-from ansible_collections.liftoff.aws.plugins.modules import iam_account_summary_info  # noqa: E402
-from ansible_collections.liftoff.aws.plugins.modules import iam_instance_profile_association  # noqa: E402
-
-READ_PREFIXES = ("List", "Get", "Describe")
-
-
-class _Exit(Exception):
-    pass
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
+from ansible_collections.liftoff.aws.plugins.modules import iam_account_password_policy
+from ansible_collections.liftoff.aws.plugins.modules import iam_account_summary_info
+from ansible_collections.liftoff.aws.plugins.modules import iam_instance_profile_association
+from tests.unit.module_runner import moto_aws as aws  # noqa: F401  (fixture)
+from tests.unit.module_runner import run_module, writes
 
 
 def run(module, args, check=False, diff=False):
-    """Run a module's main() in-process: (result, write operations it called)."""
-    calls = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(self, operation_name, params):
-        calls.append(operation_name)
-        return original(self, operation_name, params)
-
-    def leave(self, **kwargs):
-        raise _Exit(kwargs)
-
-    def fail(self, **kwargs):
-        raise _Exit(dict(kwargs, failed=True))
-
-    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)), \
-            mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording), \
-            mock.patch.object(basic.AnsibleModule, "exit_json", leave), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail):
-        with pytest.raises(_Exit) as exited:
-            module.main()
-    return exited.value.args[0], [c for c in calls if not c.startswith(READ_PREFIXES)]
+    """(result, write operations the module called)."""
+    result, calls = run_module(module, args, check=check, diff=diff)
+    return result, writes(calls)
 
 
 # -- iam_account_password_policy -------------------------------------------------------------

@@ -9,45 +9,18 @@ from __future__ import annotations
 
 import json
 import stat
-import sys
 from unittest import mock
 
 import boto3
-import botocore.client
 import pytest
-from moto import mock_aws
-
-from tests.harness.paths import COLLECTIONS_DIR, ensure_collection_link
-
-ensure_collection_link()
-if str(COLLECTIONS_DIR) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS_DIR))
-
-from ansible.module_utils import basic  # noqa: E402
-from ansible.module_utils.testing import patch_module_args  # noqa: E402
-
-from ansible_collections.liftoff.aws.plugins.modules import iam_virtual_mfa_device as mod  # noqa: E402
-
-READ_PREFIXES = ("List", "Get", "Describe")
-
-
-class Exit(Exception):
-    pass
-
-
-class Fail(Exception):
-    pass
+from ansible_collections.liftoff.aws.plugins.modules import iam_virtual_mfa_device as mod
+from tests.unit.module_runner import moto_aws  # noqa: F401  (fixture)
+from tests.unit.module_runner import run_module, writes
 
 
 @pytest.fixture
-def iam(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield boto3.client("iam", region_name="eu-west-1")
+def iam(moto_aws):  # noqa: F811
+    return boto3.client("iam", region_name="eu-west-1")
 
 
 @pytest.fixture
@@ -55,39 +28,9 @@ def run(iam):
     """run(args, check=False, diff=False) -> (result dict, [operation names called])."""
 
     def _run(args, check=False, diff=False):
-        calls = []
-        original = botocore.client.BaseClient._make_api_call
-
-        def recording(self, operation_name, params):
-            calls.append(operation_name)
-            return original(self, operation_name, params)
-
-        def exit_json(self, **kwargs):
-            raise Exit(kwargs)
-
-        def fail_json(self, **kwargs):
-            raise Fail(kwargs)
-
-        full = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(full), \
-                mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording), \
-                mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-                mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-            try:
-                mod.main()
-            except Exit as e:
-                return e.args[0], calls
-            except Fail as e:
-                result = e.args[0]
-                result["failed"] = True
-                return result, calls
-        raise AssertionError("module neither exited nor failed")
+        return run_module(mod, args, check=check, diff=diff)
 
     return _run
-
-
-def writes(calls):
-    return [c for c in calls if not c.startswith(READ_PREFIXES)]
 
 
 def devices(iam):

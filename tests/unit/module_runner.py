@@ -1,0 +1,64 @@
+"""Run one of our AWS modules' main() in-process against moto (mock_aws) and see what it called.
+
+``run_module(module, args, check=False, diff=False)`` returns ``(result, calls)``: the dict the
+module exited or failed with (``failed: True`` on failure) and every AWS operation it called,
+in order. ``writes(calls)`` keeps the mutating ones, with the same read/write rule as the
+emulator's recorder (tests.harness.emulator.READ_PREFIXES).
+"""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import botocore.client
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+from moto import mock_aws
+
+from tests.harness.emulator import READ_PREFIXES
+
+
+class _Exited(Exception):
+    pass
+
+
+@pytest.fixture
+def moto_aws(monkeypatch):
+    """In-process moto with dummy credentials; nothing leaks in from the caller's environment."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield
+
+
+def run_module(module, args, check=False, diff=False):
+    calls = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self, operation_name, params):
+        calls.append(operation_name)
+        return original(self, operation_name, params)
+
+    def exit_json(self, **kwargs):
+        raise _Exited(kwargs)
+
+    def fail_json(self, **kwargs):
+        raise _Exited(dict(kwargs, failed=True))
+
+    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)), \
+            mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording), \
+            mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
+            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
+        try:
+            module.main()
+        except _Exited as exited:
+            return exited.args[0], calls
+    raise AssertionError("module neither exited nor failed")
+
+
+def writes(calls):
+    return [c for c in calls if not c.startswith(READ_PREFIXES)]
