@@ -67,8 +67,10 @@ sanity: link
 	cd $(SANITY_COPY) && git init -q && git add -A && \
 	  HOME=$(SANITY_HOME) PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity --venv --requirements --python 3.11 --color no
 
+# Two workers (this machine has 2 cores); each worker gets its own emulator.
+PYTEST_WORKERS ?= 2
 pytest: link
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests
 
 unit: link
 	$(BIN)/pytest -q tests/unit

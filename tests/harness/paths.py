@@ -22,5 +22,9 @@ def ensure_collection_link() -> Path:
         return COLLECTION_LINK
     if COLLECTION_LINK.is_symlink() or COLLECTION_LINK.exists():
         COLLECTION_LINK.unlink()
-    os.symlink(os.path.relpath(REPO_ROOT, COLLECTION_LINK.parent), COLLECTION_LINK)
+    try:
+        os.symlink(os.path.relpath(REPO_ROOT, COLLECTION_LINK.parent), COLLECTION_LINK)
+    except FileExistsError:  # a parallel test worker made it first
+        if COLLECTION_LINK.resolve() != REPO_ROOT:
+            raise
     return COLLECTION_LINK
