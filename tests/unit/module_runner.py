@@ -11,28 +11,14 @@ from __future__ import annotations
 from unittest import mock
 
 import botocore.client
-import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
-from moto import mock_aws
 
 from tests.harness.emulator import READ_PREFIXES
 
 
 class _Exited(Exception):
     pass
-
-
-@pytest.fixture
-def moto_aws(monkeypatch):
-    """In-process moto with dummy credentials; nothing leaks in from the caller's environment."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield
 
 
 def run_module(module, args, check=False, diff=False):

@@ -12,8 +12,12 @@ import pytest
 from ansible_collections.liftoff.aws.plugins.modules import iam_account_password_policy
 from ansible_collections.liftoff.aws.plugins.modules import iam_account_summary_info
 from ansible_collections.liftoff.aws.plugins.modules import iam_instance_profile_association
-from tests.unit.module_runner import moto_aws as aws  # noqa: F401  (fixture)
 from tests.unit.module_runner import run_module, writes
+
+
+@pytest.fixture
+def aws(moto_aws):
+    """In-process moto (tests/unit/conftest.py); shadows the emulator fixture of the same name."""
 
 
 def run(module, args, check=False, diff=False):

@@ -14,12 +14,11 @@ from unittest import mock
 import boto3
 import pytest
 from ansible_collections.liftoff.aws.plugins.modules import iam_virtual_mfa_device as mod
-from tests.unit.module_runner import moto_aws  # noqa: F401  (fixture)
 from tests.unit.module_runner import run_module, writes
 
 
 @pytest.fixture
-def iam(moto_aws):  # noqa: F811
+def iam(moto_aws):
     return boto3.client("iam", region_name="eu-west-1")
 
 
