@@ -40,7 +40,10 @@ sandbox: link
 sandbox-down:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python scripts/sandbox.py down; else echo "[sandbox] nothing to stop"; fi
 
-test: lint sanity pytest molecule build
+# Each stage runs as its own `make` target; scripts/stages.py prints a table of their wall times.
+TEST_STAGES := yamllint ansible-lint sanity pytest $(addprefix molecule-,$(SCENARIOS)) build
+test: link
+	@$(BIN)/python scripts/stages.py $(TEST_STAGES)
 	@echo "make test: all checks passed"
 
 lint: yamllint ansible-lint
@@ -78,11 +81,11 @@ unit: link
 integration: link
 	$(BIN)/pytest -q tests/integration
 
-molecule: link
-	@for s in $(SCENARIOS); do \
-	  echo "== molecule test -s $$s"; \
-	  PATH=$(CURDIR)/$(BIN):$$PATH MOLECULE_GLOB='molecule/*/molecule.yml' $(BIN)/molecule test -s $$s || exit 1; \
-	done
+molecule: $(addprefix molecule-,$(SCENARIOS))
+
+molecule-%: link
+	@echo "== molecule test -s $*"
+	PATH=$(CURDIR)/$(BIN):$$PATH MOLECULE_GLOB='molecule/*/molecule.yml' $(BIN)/molecule test -s $*
 
 build: venv
 	rm -rf .cache/build && mkdir -p .cache/build

@@ -21,12 +21,14 @@ from tests.harness.emulator import DUMMY_KEY_ID, DUMMY_SECRET, Emulator  # noqa:
 from tests.harness.inventory import hosts_inventory  # noqa: E402
 from tests.harness.paths import REPO_ROOT  # noqa: E402
 from tests.harness.playbook import ansible_env, parse_recap  # noqa: E402
+from scripts.host_setup import ensure_host_packages  # noqa: E402
 
 STATE = REPO_ROOT / ".sandbox"
 HOSTS_DIR = STATE / "hosts"
 REGION = "eu-west-1"
 # Test hosts: name -> inventory group they stand in for.
 SANDBOX_HOSTS = {"droplet": "droplet", "web1": "ec2_hosts"}
+HOST_STEPS = "step 5 harden: iptables, sshd"
 
 
 def say(msg: str) -> None:
@@ -64,12 +66,22 @@ def testhosts(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     )
 
 
+def skipped(reason: str, fix: str) -> None:
+    say(f"host steps SKIPPED ({HOST_STEPS} on {', '.join(SANDBOX_HOSTS)}): {reason}.")
+    say(f"  the AWS steps still run; to run the host steps too: {fix}")
+
+
 def start_hosts() -> Path | None:
     """Boot the stand-in hosts; return an inventory file for them, or None with the reason said."""
+    setup = ensure_host_packages(say)
+    if not setup.ready:
+        skipped(setup.reason, setup.fix)
+        return None
     probe = testhosts("check", check=False)
     if probe.returncode != 0:
         reason = (probe.stdout + probe.stderr).strip() or "unknown"
-        say(f"host steps SKIPPED: this machine cannot boot test hosts ({reason}).")
+        skipped(f"this machine cannot boot test hosts ({reason})",
+                "sudo make sandbox" if os.geteuid() != 0 else "fix the problem above, then make sandbox")
         return None
     status = testhosts("status", "--run-dir", str(HOSTS_DIR), check=False)
     if status.returncode != 0:
