@@ -85,16 +85,16 @@ password_policy:
     password_reuse_prevention: 24
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_client
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_error_handler
+from ansible_collections.liftoff.aws.plugins.module_utils.core import delete_or_gone
+from ansible_collections.liftoff.aws.plugins.module_utils.core import describe_or_none
+from ansible_collections.liftoff.aws.plugins.module_utils.core import result
+from ansible_collections.liftoff.aws.plugins.module_utils.core import run_state
 
 FIELDS = {
     "minimum_password_length": "MinimumPasswordLength",
@@ -111,14 +111,20 @@ FIELDS = {
 DERIVED = ("ExpirePasswords",)
 
 
-def current_policy(client, module):
-    try:
-        policy = client.get_account_password_policy(aws_retry=True)["PasswordPolicy"]
-    except is_boto3_error_code("NoSuchEntity"):
-        return None
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Could not read the account password policy")
+@describe_or_none("read the account password policy")
+def current_policy(client):
+    policy = client.get_account_password_policy(aws_retry=True)["PasswordPolicy"]
     return {k: v for k, v in policy.items() if k not in DERIVED}
+
+
+@aws_error_handler("update the account password policy")
+def update_policy(client, policy):
+    client.update_account_password_policy(aws_retry=True, **policy)
+
+
+@delete_or_gone("delete the account password policy")
+def delete_policy(client):
+    client.delete_account_password_policy(aws_retry=True)
 
 
 def desired_policy(params):
@@ -134,6 +140,27 @@ def normalize(policy):
     if policy is None:
         return {}
     return camel_dict_to_snake_dict(policy)
+
+
+def _result(module, changed, before, after):
+    return result(module, changed, normalize(before), normalize(after), password_policy=normalize(after))
+
+
+def ensure_present(module, client):
+    before = current_policy(client)
+    after = desired_policy(module.params)
+    changed = before != after
+    if changed and not module.check_mode:
+        update_policy(client, after)
+        after = current_policy(client) or after
+    return _result(module, changed, before, after)
+
+
+def ensure_absent(module, client):
+    before = current_policy(client)
+    if before is not None and not module.check_mode:
+        delete_policy(client)
+    return _result(module, before is not None, before, None)
 
 
 def main():
@@ -157,34 +184,7 @@ def main():
         module.fail_json(msg="max_password_age must be between 0 (never expire) and 1095 days")
     if not 0 <= params["password_reuse_prevention"] <= 24:
         module.fail_json(msg="password_reuse_prevention must be between 0 (allow reuse) and 24")
-
-    client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
-    before = current_policy(client, module)
-
-    if params["state"] == "present":
-        after = desired_policy(params)
-        changed = before != after
-        if changed and not module.check_mode:
-            try:
-                client.update_account_password_policy(aws_retry=True, **after)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                module.fail_json_aws(e, msg="Could not update the account password policy")
-            after = current_policy(client, module) or after
-    else:
-        after = None
-        changed = before is not None
-        if changed and not module.check_mode:
-            try:
-                client.delete_account_password_policy(aws_retry=True)
-            except is_boto3_error_code("NoSuchEntity"):
-                pass
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                module.fail_json_aws(e, msg="Could not delete the account password policy")
-
-    result = {"changed": changed, "password_policy": normalize(after)}
-    if module._diff:
-        result["diff"] = {"before": normalize(before), "after": normalize(after)}
-    module.exit_json(**result)
+    run_state(module, ensure_present, ensure_absent, aws_client(module, "iam"))
 
 
 if __name__ == "__main__":

@@ -44,25 +44,24 @@ summary:
     users_quota: 5000
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_client
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_error_handler
+from ansible_collections.liftoff.aws.plugins.module_utils.core import run
+
+
+@aws_error_handler("read the IAM account summary")
+def read_summary(module, client):
+    summary = client.get_account_summary(aws_retry=True)["SummaryMap"]
+    return {"changed": False, "summary": camel_dict_to_snake_dict(summary)}
 
 
 def main():
     module = AnsibleAWSModule(argument_spec={}, supports_check_mode=True)
-    client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        summary = client.get_account_summary(aws_retry=True)["SummaryMap"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not read the IAM account summary")
-    module.exit_json(changed=False, summary=camel_dict_to_snake_dict(summary))
+    run(module, read_summary, aws_client(module, "iam"))
 
 
 if __name__ == "__main__":

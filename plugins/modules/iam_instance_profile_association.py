@@ -14,6 +14,8 @@ description:
     has none, C(ReplaceIamInstanceProfileAssociation) when it has another. It touches nothing else.
   - O(state=absent) disassociates the profile only from instances that have exactly this profile;
     other profiles are left alone.
+  - An instance profile given by ARN is looked up (C(GetInstanceProfile)) before any instance is
+    changed; a profile that does not exist fails the module, as a name does.
   - Check mode and diff are supported; check mode calls no write API.
   - Why a module of our own - amazon.aws.ec2_instance (10.1) can change the profile of existing instances,
     but it also starts stopped instances (its V(present) means running), may change other attributes it
@@ -60,75 +62,148 @@ instances:
   returned: always
   type: list
   elements: dict
+  sample:
+    - instance_id: i-0123456789abcdef0
+      before: null
+      after: arn:aws:iam::123456789012:instance-profile/demo-prod-app
   contains:
     instance_id:
       description: The instance.
+      returned: always
       type: str
+      sample: i-0123456789abcdef0
     before:
       description: Profile ARN before (null when none).
+      returned: always
       type: str
+      sample: arn:aws:iam::123456789012:instance-profile/legacy
     after:
       description: Profile ARN after (null when none).
+      returned: always
       type: str
+      sample: arn:aws:iam::123456789012:instance-profile/demo-prod-app
 """
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    ERRORS = (ClientError, BotoCoreError)
-except ImportError:
-    ERRORS = ()  # AnsibleAWSModule reports the missing botocore
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.liftoff.aws.plugins.module_utils.core import KNOWN_AFTER_CREATION
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_client
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_error_handler
+from ansible_collections.liftoff.aws.plugins.module_utils.core import describe_or_none
+from ansible_collections.liftoff.aws.plugins.module_utils.core import paginate_all
+from ansible_collections.liftoff.aws.plugins.module_utils.core import result
+from ansible_collections.liftoff.aws.plugins.module_utils.core import run_state
 
 LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 
 
-def profile_arn(module, wanted):
-    """The ARN of the profile, or None when it does not exist (yet)."""
-    if wanted.startswith("arn:"):
-        return wanted
-    iam = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        return iam.get_instance_profile(InstanceProfileName=wanted, aws_retry=True)["InstanceProfile"]["Arn"]
-    except is_boto3_error_code("NoSuchEntity"):
-        return None
-    except ERRORS as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Could not read instance profile {wanted}")
+@describe_or_none("read instance profile {wanted}")
+def profile_arn(iam, wanted):
+    """The ARN of the profile (given by name or ARN), or None when it does not exist (yet)."""
+    name = wanted.rsplit("/", 1)[-1] if wanted.startswith("arn:") else wanted
+    arn = iam.get_instance_profile(InstanceProfileName=name, aws_retry=True)["InstanceProfile"]["Arn"]
+    if wanted.startswith("arn:") and arn != wanted:
+        return None  # same name, other path or account: not the profile the user named
+    return arn
 
 
-def find_instances(client, module):
-    filters = dict(module.params["filters"] or {})
+@aws_error_handler("list instances")
+def find_instances(client, filters, instance_ids):
+    filters = dict(filters or {})
     filters["instance-state-name"] = LIVE_STATES
     params = {"Filters": ansible_dict_to_boto3_filter_list(filters)}
-    if module.params["instance_ids"]:
-        params["InstanceIds"] = module.params["instance_ids"]
-    try:
-        pages = client.get_paginator("describe_instances").paginate(**params).build_full_result()
-    except ERRORS as e:
-        module.fail_json_aws(e, msg="Could not list instances")
-    return sorted(i["InstanceId"] for r in pages.get("Reservations", []) for i in r["Instances"])
+    if instance_ids:
+        params["InstanceIds"] = instance_ids
+    reservations = paginate_all(client, "describe_instances", "Reservations", **params)
+    return sorted(i["InstanceId"] for r in reservations for i in r["Instances"])
 
 
-def current_associations(client, module, instance_ids):
+@aws_error_handler("list instance profile associations")
+def current_associations(client, instance_ids):
     if not instance_ids:
         return {}
-    try:
-        pages = (
-            client.get_paginator("describe_iam_instance_profile_associations")
-            .paginate(Filters=[{"Name": "instance-id", "Values": instance_ids}])
-            .build_full_result()
+    associations = paginate_all(
+        client,
+        "describe_iam_instance_profile_associations",
+        "IamInstanceProfileAssociations",
+        Filters=[{"Name": "instance-id", "Values": instance_ids}],
+    )
+    return {a["InstanceId"]: a for a in associations if a.get("State") in ("associating", "associated")}
+
+
+@aws_error_handler("change the instance profile of {instance_id}")
+def set_profile(client, instance_id, association, arn):
+    if association:
+        client.replace_iam_instance_profile_association(
+            AssociationId=association["AssociationId"], IamInstanceProfile={"Arn": arn}, aws_retry=True
         )
-    except ERRORS as e:
-        module.fail_json_aws(e, msg="Could not list instance profile associations")
-    return {
-        a["InstanceId"]: a
-        for a in pages.get("IamInstanceProfileAssociations", [])
-        if a.get("State") in ("associating", "associated")
-    }
+    else:
+        client.associate_iam_instance_profile(InstanceId=instance_id, IamInstanceProfile={"Arn": arn}, aws_retry=True)
+
+
+@aws_error_handler("change the instance profile of {instance_id}")
+def remove_profile(client, instance_id, association):
+    client.disassociate_iam_instance_profile(AssociationId=association["AssociationId"], aws_retry=True)
+
+
+def _outcome(module, instances):
+    changed = any(i["before"] != i["after"] for i in instances)
+    return result(
+        module,
+        changed,
+        {i["instance_id"]: i["before"] for i in instances},
+        {i["instance_id"]: i["after"] for i in instances},
+        instances=instances,
+    )
+
+
+def _selected(client, module):
+    instance_ids = find_instances(client, module.params["filters"], module.params["instance_ids"])
+    return instance_ids, current_associations(client, instance_ids)
+
+
+def _before(association):
+    return association["IamInstanceProfile"]["Arn"] if association else None
+
+
+def ensure_present(module, client):
+    wanted = module.params["instance_profile"]
+    instance_ids, associations = _selected(client, module)
+    # An ARN every instance already has needs no look-up (a no-op run stays at two reads); a name, or
+    # an ARN about to be attached, is checked to exist before anything changes.
+    if wanted.startswith("arn:") and all(_before(associations.get(i)) == wanted for i in instance_ids):
+        arn = wanted
+    else:
+        arn = profile_arn(aws_client(module, "iam"), wanted)
+    if arn is None and instance_ids and not module.check_mode:
+        module.fail_json(msg=f"Instance profile {wanted} does not exist")
+    target = arn or f"{KNOWN_AFTER_CREATION} {wanted}"
+
+    instances = []
+    for instance_id in instance_ids:
+        association = associations.get(instance_id)
+        before = _before(association)
+        if before != target and not module.check_mode:
+            set_profile(client, instance_id, association, arn)
+        instances.append({"instance_id": instance_id, "before": before, "after": target})
+    return _outcome(module, instances)
+
+
+def ensure_absent(module, client):
+    wanted = module.params["instance_profile"]
+    instance_ids, associations = _selected(client, module)
+    arn = wanted if wanted.startswith("arn:") else profile_arn(aws_client(module, "iam"), wanted)
+    instances = []
+    for instance_id in instance_ids:
+        association = associations.get(instance_id)
+        before = after = _before(association)
+        if association and arn is not None and before == arn:
+            after = None
+            if not module.check_mode:
+                remove_profile(client, instance_id, association)
+        instances.append({"instance_id": instance_id, "before": before, "after": after})
+    return _outcome(module, instances)
 
 
 def main():
@@ -142,51 +217,7 @@ def main():
         required_one_of=[("filters", "instance_ids")],
         supports_check_mode=True,
     )
-    wanted = module.params["instance_profile"]
-    state = module.params["state"]
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-
-    instance_ids = find_instances(client, module)
-    associations = current_associations(client, module, instance_ids)
-    arn = profile_arn(module, wanted)
-    if arn is None and state == "present" and instance_ids and not module.check_mode:
-        module.fail_json(msg=f"Instance profile {wanted} does not exist")
-    target = arn or f"(known after creation) {wanted}"
-
-    changed = False
-    instances = []
-    for instance_id in instance_ids:
-        association = associations.get(instance_id)
-        before = association["IamInstanceProfile"]["Arn"] if association else None
-        after = before
-        try:
-            if state == "present" and before != target:
-                after = target
-                if not module.check_mode:
-                    if association:
-                        client.replace_iam_instance_profile_association(
-                            AssociationId=association["AssociationId"], IamInstanceProfile={"Arn": arn}, aws_retry=True
-                        )
-                    else:
-                        client.associate_iam_instance_profile(
-                            InstanceId=instance_id, IamInstanceProfile={"Arn": arn}, aws_retry=True
-                        )
-            elif state == "absent" and association and arn is not None and before == arn:
-                after = None
-                if not module.check_mode:
-                    client.disassociate_iam_instance_profile(AssociationId=association["AssociationId"], aws_retry=True)
-        except ERRORS as e:
-            module.fail_json_aws(e, msg=f"Could not change the instance profile of {instance_id}")
-        changed |= after != before
-        instances.append({"instance_id": instance_id, "before": before, "after": after})
-
-    result = {"changed": changed, "instances": instances}
-    if module._diff:
-        result["diff"] = {
-            "before": {i["instance_id"]: i["before"] for i in instances},
-            "after": {i["instance_id"]: i["after"] for i in instances},
-        }
-    module.exit_json(**result)
+    run_state(module, ensure_present, ensure_absent, aws_client(module, "ec2"))
 
 
 if __name__ == "__main__":

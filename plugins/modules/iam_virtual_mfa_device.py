@@ -99,68 +99,99 @@ virtual_mfa_device:
   description: The device after the change (empty when absent). Never contains the seed or QR code.
   returned: always
   type: dict
+  sample:
+    serial_number: arn:aws:iam::123456789012:mfa/liftoff/demo/alice
+    user_name: alice
+    enable_date: "2026-01-31 12:00:00+00:00"
   contains:
     serial_number:
       description: The device's serial number (its ARN).
+      returned: when the device exists or would be created
       type: str
       sample: arn:aws:iam::123456789012:mfa/liftoff/demo/alice
     user_name:
       description: The user the device is enabled for, or null when unassigned.
+      returned: when the device exists or would be created
       type: str
       sample: alice
     enable_date:
       description: When the device was enabled, or null.
+      returned: when the device exists or would be created
       type: str
+      sample: "2026-01-31 12:00:00+00:00"
 seed_path:
   description: Where the seed was written during this run, or null when nothing was written.
   returned: always
   type: str
+  sample: /home/alice/.liftoff/mfa/alice.seed
 qr_code_path:
   description: Where the QR code was written during this run, or null when nothing was written.
   returned: always
   type: str
+  sample: /home/alice/.liftoff/mfa/alice.png
 """
 
 import os
 import tempfile
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.liftoff.aws.plugins.module_utils.core import KNOWN_AFTER_CREATION
+from ansible_collections.liftoff.aws.plugins.module_utils.core import LiftoffAWSError
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_client
+from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_error_handler
+from ansible_collections.liftoff.aws.plugins.module_utils.core import delete_or_gone
+from ansible_collections.liftoff.aws.plugins.module_utils.core import paginate_all
+from ansible_collections.liftoff.aws.plugins.module_utils.core import result
+from ansible_collections.liftoff.aws.plugins.module_utils.core import run_state
 
 
-def find_device(client, module, path, name):
+@aws_error_handler("list virtual MFA devices")
+def find_device(client, path, name):
     """The device at path+name (serial number ends with ':mfa' + path + name), or None."""
     suffix = ":mfa" + path + name
-    try:
-        paginator = client.get_paginator("list_virtual_mfa_devices")
-        pages = paginator.paginate(AssignmentStatus="Any").build_full_result()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not list virtual MFA devices")
-    for device in pages.get("VirtualMFADevices", []):
+    for device in paginate_all(client, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Any"):
         if device["SerialNumber"].endswith(suffix):
             return device
     return None
+
+
+@aws_error_handler("create virtual MFA device {path}{name}")
+def create_virtual_mfa_device(client, path, name):
+    return client.create_virtual_mfa_device(VirtualMFADeviceName=name, Path=path, aws_retry=True)["VirtualMFADevice"]
+
+
+@aws_error_handler("enable {serial_number} for {user_name}")
+def enable_device(client, serial_number, user_name, code_1, code_2):
+    client.enable_mfa_device(
+        UserName=user_name,
+        SerialNumber=serial_number,
+        AuthenticationCode1=code_1,
+        AuthenticationCode2=code_2,
+        aws_retry=True,
+    )
+
+
+@delete_or_gone("delete {serial_number}")
+def delete_device(client, serial_number, assigned_to=None):
+    if assigned_to:
+        client.deactivate_mfa_device(UserName=assigned_to, SerialNumber=serial_number, aws_retry=True)
+    client.delete_virtual_mfa_device(SerialNumber=serial_number, aws_retry=True)
 
 
 def describe(device):
     if not device:
         return {}
     user = device.get("User") or {}
-    result = camel_dict_to_snake_dict(
+    described = camel_dict_to_snake_dict(
         {"SerialNumber": device["SerialNumber"], "EnableDate": device.get("EnableDate")}
     )
-    result["user_name"] = user.get("UserName")
-    if result["enable_date"] is not None:
-        result["enable_date"] = str(result["enable_date"])
-    return result
+    described["user_name"] = user.get("UserName")
+    if described["enable_date"] is not None:
+        described["enable_date"] = str(described["enable_date"])
+    return described
 
 
 def write_private(path, data):
@@ -197,12 +228,7 @@ def create_device(client, module, path, name):
     for target in (seed_path, qr_code_path):
         if target:
             check_writable(module, target)
-    try:
-        device = client.create_virtual_mfa_device(VirtualMFADeviceName=name, Path=path, aws_retry=True)[
-            "VirtualMFADevice"
-        ]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Could not create virtual MFA device {path}{name}")
+    device = create_virtual_mfa_device(client, path, name)
     try:
         if seed_path:
             write_private(seed_path, device["Base32StringSeed"])
@@ -211,33 +237,34 @@ def create_device(client, module, path, name):
     except OSError as e:
         # The secret is lost: remove the device so that the next run can create it again.
         try:
-            client.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"], aws_retry=True)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e2:
-            module.fail_json_aws(
-                e2,
-                msg=f"Could not write the MFA secret ({e}) and could not delete {device['SerialNumber']} again; "
+            delete_device(client, device["SerialNumber"])
+        except LiftoffAWSError as e2:
+            raise LiftoffAWSError(
+                message=f"Could not write the MFA secret ({e}) and could not delete {device['SerialNumber']} again; "
                 "delete it by hand",
-            )
+                exception=e2.exception,
+            ) from e2
         module.fail_json(msg=f"Could not write the MFA secret: {e}. The new device was deleted again.")
     return {"SerialNumber": device["SerialNumber"]}
 
 
-def ensure_present(client, module, path, name):
+def ensure_present(module, client, path, name):
     user_name = module.params["user_name"]
     code_1 = module.params["authentication_code_1"]
     code_2 = module.params["authentication_code_2"]
-    result = {"changed": False, "seed_path": None, "qr_code_path": None}
+    changed = False
+    written = {"seed_path": None, "qr_code_path": None}
 
-    device = find_device(client, module, path, name)
+    device = find_device(client, path, name)
     before = describe(device)
     if device is None:
-        result["changed"] = True
+        changed = True
         if module.check_mode:
-            device = {"SerialNumber": f"(known after creation):mfa{path}{name}"}
+            device = {"SerialNumber": f"{KNOWN_AFTER_CREATION}:mfa{path}{name}"}
         else:
             device = create_device(client, module, path, name)
-            result["seed_path"] = module.params["seed_path"]
-            result["qr_code_path"] = module.params["qr_code_path"]
+            written["seed_path"] = module.params["seed_path"]
+            written["qr_code_path"] = module.params["qr_code_path"]
     else:
         missing = [p for p in (module.params["seed_path"], module.params["qr_code_path"]) if p and not os.path.exists(p)]
         if missing and not device.get("User"):
@@ -253,49 +280,23 @@ def ensure_present(client, module, path, name):
             "deactivate it first (state=absent removes it)."
         )
     if user_name and not assigned_to and code_1 and code_2:
-        result["changed"] = True
+        changed = True
         if not module.check_mode:
-            try:
-                client.enable_mfa_device(
-                    UserName=user_name,
-                    SerialNumber=device["SerialNumber"],
-                    AuthenticationCode1=code_1,
-                    AuthenticationCode2=code_2,
-                    aws_retry=True,
-                )
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                module.fail_json_aws(e, msg=f"Could not enable {device['SerialNumber']} for {user_name}")
+            enable_device(client, device["SerialNumber"], user_name, code_1, code_2)
         device = dict(device, User={"UserName": user_name}, EnableDate="(known after enabling)")
 
-    if result["changed"] and not module.check_mode:
-        device = find_device(client, module, path, name) or device
-    result["virtual_mfa_device"] = describe(device)
-    if module._diff:
-        result["diff"] = {"before": before, "after": result["virtual_mfa_device"]}
-    return result
+    if changed and not module.check_mode:
+        device = find_device(client, path, name) or device
+    after = describe(device)
+    return result(module, changed, before, after, virtual_mfa_device=after, **written)
 
 
-def ensure_absent(client, module, path, name):
-    result = {"changed": False, "seed_path": None, "qr_code_path": None, "virtual_mfa_device": {}}
-    device = find_device(client, module, path, name)
-    if device is None:
-        if module._diff:
-            result["diff"] = {"before": {}, "after": {}}
-        return result
-    result["changed"] = True
-    if not module.check_mode:
-        assigned_to = (device.get("User") or {}).get("UserName")
-        try:
-            if assigned_to:
-                client.deactivate_mfa_device(UserName=assigned_to, SerialNumber=device["SerialNumber"], aws_retry=True)
-            client.delete_virtual_mfa_device(SerialNumber=device["SerialNumber"], aws_retry=True)
-        except is_boto3_error_code("NoSuchEntity"):
-            pass  # gone in the meantime
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg=f"Could not delete {device['SerialNumber']}")
-    if module._diff:
-        result["diff"] = {"before": describe(device), "after": {}}
-    return result
+def ensure_absent(module, client, path, name):
+    written = {"seed_path": None, "qr_code_path": None}
+    device = find_device(client, path, name)
+    if device is not None and not module.check_mode:
+        delete_device(client, device["SerialNumber"], (device.get("User") or {}).get("UserName"))
+    return result(module, device is not None, describe(device), {}, virtual_mfa_device={}, **written)
 
 
 def main():
@@ -325,13 +326,7 @@ def main():
         if value is not None and not (value.isdigit() and len(value) == 6):
             module.fail_json(msg=f"{code} must be six digits from the authenticator app")
 
-    client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
-    if module.params["state"] == "present":
-        result = ensure_present(client, module, path, name)
-    else:
-        result = ensure_absent(client, module, path, name)
-    module.exit_json(**result)
-
+    run_state(module, ensure_present, ensure_absent, aws_client(module, "iam"), path, name)
 
 if __name__ == "__main__":
     main()

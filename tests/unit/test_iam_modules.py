@@ -13,6 +13,7 @@ from ansible_collections.liftoff.aws.plugins.modules import iam_account_password
 from ansible_collections.liftoff.aws.plugins.modules import iam_account_summary_info
 from ansible_collections.liftoff.aws.plugins.modules import iam_instance_profile_association
 from tests.unit.module_runner import run_module, writes
+from tests.unit.module_runner import writes as writes_of
 
 
 @pytest.fixture
@@ -154,3 +155,23 @@ def test_association_to_a_missing_profile_fails_without_writing(aws):
     result, writes = run(iam_instance_profile_association, {"instance_profile": "nope", "filters": {"tag:Role": "app"}},
                          check=True)
     assert result["changed"] and writes == []
+
+
+def test_association_checks_an_arn_exists_before_changing_anything(aws):
+    iam, ec2 = boto3.client("iam"), boto3.client("ec2")
+    _profile(iam, "ours")
+    real = iam.get_instance_profile(InstanceProfileName="ours")["InstanceProfile"]["Arn"]
+    instance = _instance(ec2, "app")
+    for bogus in (real.replace("123456789012", "210987654321"),  # other account
+                  real.replace("instance-profile/ours", "instance-profile/typo")):
+        result, writes = run(iam_instance_profile_association, {"instance_profile": bogus, "filters": {"tag:Role": "app"}})
+        assert result.get("failed") and "does not exist" in result["msg"] and bogus in result["msg"], result
+        assert writes == [] and _profiles(ec2) == {}
+
+    args = {"instance_profile": real, "filters": {"tag:Role": "app"}}
+    result, calls = run_module(iam_instance_profile_association, args)
+    assert result["changed"] and "GetInstanceProfile" in calls
+    assert writes_of(calls) == ["AssociateIamInstanceProfile"] and _profiles(ec2) == {instance: "ours"}
+    # a no-op run with an ARN the instance already has: no look-up, no write
+    result, calls = run_module(iam_instance_profile_association, args)
+    assert not result["changed"] and "GetInstanceProfile" not in calls and writes_of(calls) == []
