@@ -265,7 +265,7 @@ def _iam(values, regions, errors, warnings):
         for name, low, high, note in ranges:
             number = _int(values, name, low)
             if number is not None and not low <= number <= high:
-                errors.append("%s is %d: AWS accepts %d to %d%s" % (name, number, low, high, note))
+                errors.append("%s is %s: AWS accepts %d to %d%s" % (name, number, low, high, note))
     for name in ("iam_upload_bucket", "iam_site_bucket", "iam_thumbnail_bucket", "iam_codedeploy_bucket"):
         errors.extend(_bucket_errors(name, values.get(name)))
     wide = []
