@@ -1,0 +1,364 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One role's raw inputs checked against its argument spec and against what AWS and safety demand."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: input_report
+short_description: Check a role's raw variables by type, against AWS's rules and for unsafe values
+version_added: 0.1.0
+description:
+  - Each role's input hook (C(tasks/validate.yml)) passes its raw variables and its argument spec
+    options here in one call, before any write of the run. Returns the errors and the warnings.
+  - "Types: a string or a number where a list is expected is refused by name (never split into
+    characters); a YAML boolean where a string is expected (unquoted C(no)/C(yes)) is refused with a
+    hint to quote it; list elements and the options of dict elements are checked the same way."
+  - "AWS rules: regions and availability zones against a shipped list (extendable with
+    O(extra_regions)), project and environment names against S3 bucket naming, IAM user, group and
+    role names, password policy ranges named by the role variable."
+  - "Unsafe but valid: SSH from 0.0.0.0/0 or ::/0 (in the admin sources or a shared rule covering the
+    SSH port), and an Allow statement with action C(*) on resource C(*), are refused unless the role's
+    named override is set; with the override they are returned as warnings."
+  - Role-specific checks run for V(liftoff) (shared settings), V(preflight), V(iam), V(network),
+    V(sshd) and V(iptables); other roles get the type checks only.
+positional: _input, role, spec
+options:
+  _input:
+    description: The role's variables, name to raw value.
+    type: dict
+    required: true
+  role:
+    description: The role name (V(liftoff) for the shared settings).
+    type: str
+    required: true
+  spec:
+    description: The role's C(argument_specs.main.options); empty for the shared settings.
+    type: dict
+    default: {}
+  extra_regions:
+    description: Regions newer than the shipped list, region name to a list of availability zone letters.
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: Check the inputs
+  vars:
+    __report: "{{ {'network_region': 'eu-west-9'} | liftoff.aws.input_report('network', {}) }}"
+  ansible.builtin.assert:
+    that: __report.errors | length == 0
+    fail_msg: "{{ __report.errors | join('; ') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(errors) (refusals, each naming the variable) and C(warnings) (overrides in use).
+  type: dict
+"""
+
+import ipaddress
+import re
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+# The commercial, GovCloud and China regions and their availability zone letters (Dec 2026).
+# A region AWS opens later: liftoff_extra_regions: {region: [a, b, c]}.
+AWS_REGIONS = {
+    "us-east-1": "abcdef", "us-east-2": "abc", "us-west-1": "abc", "us-west-2": "abcd",
+    "af-south-1": "abc", "ap-east-1": "abc", "ap-east-2": "abc", "ap-south-1": "abc", "ap-south-2": "abc",
+    "ap-southeast-1": "abc", "ap-southeast-2": "abc", "ap-southeast-3": "abc", "ap-southeast-4": "abc",
+    "ap-southeast-5": "abc", "ap-southeast-6": "abc", "ap-southeast-7": "abc",
+    "ap-northeast-1": "abcd", "ap-northeast-2": "abcd", "ap-northeast-3": "abc",
+    "ca-central-1": "abd", "ca-west-1": "abc",
+    "eu-central-1": "abc", "eu-central-2": "abc", "eu-west-1": "abc", "eu-west-2": "abc", "eu-west-3": "abc",
+    "eu-south-1": "abc", "eu-south-2": "abc", "eu-north-1": "abc",
+    "il-central-1": "abc", "me-south-1": "abc", "me-central-1": "abc", "mx-central-1": "abc", "sa-east-1": "abc",
+    "us-gov-east-1": "abc", "us-gov-west-1": "abc", "cn-north-1": "abd", "cn-northwest-1": "abc",
+}
+
+IAM_NAME = re.compile(r"^[\w+=,.@-]+$")
+S3_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+# The longest bucket suffix the roles add to <project>-<env> (iam_codedeploy_bucket).
+BUCKET_SUFFIX = len("-codedeploy-revisions")
+WORLD = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+TYPE_WORDS = {"list": "a list", "dict": "a dict", "str": "a string", "int": "a whole number", "bool": "true or false"}
+
+
+def _describe(value):
+    if isinstance(value, bool):
+        return "the boolean %s" % str(value).lower()
+    if isinstance(value, str):
+        return "the string %r" % value
+    if isinstance(value, Mapping):
+        return "a dict"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "%s %r" % (type(value).__name__.replace("_AnsibleTagged", "").lower(), value)
+
+
+def _is_int(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and re.match(r"^-?[0-9]+$", value.strip()) is not None
+
+
+def _type_errors(name, value, spec):
+    """Errors for one value against one option spec (recursing into list elements and dict options)."""
+    kind = spec.get("type", "str")
+    if value is None:
+        return []
+    if kind == "list":
+        if not isinstance(value, (list, tuple)):
+            return ["%s must be a list, got %s: write [%s] (a YAML list), even for one item"
+                    % (name, _describe(value), value if not isinstance(value, Mapping) else "...")]
+        errors = []
+        element = {"type": spec.get("elements", "raw")}
+        if spec.get("options"):
+            element["options"] = spec["options"]
+        for index, item in enumerate(value):
+            errors.extend(_type_errors("%s[%d]" % (name, index), item, element))
+        return errors
+    if kind == "dict":
+        if not isinstance(value, Mapping):
+            return ["%s must be a dict, got %s" % (name, _describe(value))]
+        errors = []
+        for key, sub in (spec.get("options") or {}).items():
+            if key in value:
+                errors.extend(_type_errors("%s.%s" % (name, key), value[key], sub))
+        return errors
+    if kind == "str":
+        if isinstance(value, bool):
+            words = "yes" if value else "no"
+            return ["%s is %s, not a string: YAML reads an unquoted %s (or yes/no/on/off/true/false) as a "
+                    "boolean; write it in quotes, like %s: \"%s\"" % (name, _describe(value), words, name.split("[")[0], words)]
+        if isinstance(value, (list, tuple, Mapping)):
+            return ["%s must be a string, got %s" % (name, _describe(value))]
+        return []
+    if kind == "int":
+        if not _is_int(value):
+            return ["%s must be a whole number, got %s" % (name, _describe(value))]
+        return []
+    if kind == "bool":
+        if isinstance(value, (list, tuple, Mapping)):
+            return ["%s must be true or false, got %s" % (name, _describe(value))]
+    return []
+
+
+def _networks(sources):
+    found = []
+    for source in sources if isinstance(sources, (list, tuple)) else []:
+        try:
+            found.append(ipaddress.ip_network(str(source).strip(), strict=False))
+        except ValueError:
+            continue  # the role's own checks name malformed sources
+    return found
+
+
+def _world(sources):
+    return [str(n) for n in _networks(sources) if n in WORLD]
+
+
+def _rules_opening_world_ssh(rules, ports):
+    """(rule name, world sources) of shared rules whose TCP port range covers an SSH port."""
+    found = []
+    for index, rule in enumerate(rules if isinstance(rules, (list, tuple)) else []):
+        if not isinstance(rule, Mapping) or not _is_int(rule.get("port")):
+            continue
+        if str(rule.get("protocol", "tcp")).lower() not in ("tcp", "all", "-1"):
+            continue
+        low = int(rule["port"])
+        high = int(rule["port_end"]) if _is_int(rule.get("port_end")) else low
+        if any(low <= port <= high for port in ports) and _world(rule.get("sources")):
+            found.append("%s[%d] (%s)" % ("%s", index, rule.get("name", "?")))
+    return found
+
+
+def _region_errors(name, region, regions):
+    if not isinstance(region, str) or not region:
+        return []  # emptiness is the role's own check
+    if region not in regions:
+        return ["%s is %r, which is not an AWS region this release knows (%s). If AWS opened it recently, add it "
+                "with its zone letters: liftoff_extra_regions: {%s: [a, b, c]}"
+                % (name, region, ", ".join(sorted(regions)), region)]
+    return []
+
+
+def _az_errors(name, azs, region, regions):
+    if not isinstance(azs, (list, tuple)) or region not in regions:
+        return []
+    errors = []
+    valid = ["%s%s" % (region, letter) for letter in regions[region]]
+    for index, az in enumerate(azs):
+        if str(az) not in valid:
+            errors.append("%s[%d] is %r, not an availability zone of %s (%s)"
+                          % (name, index, az, region, ", ".join(valid)))
+    return errors
+
+
+def _bucket_errors(name, bucket):
+    if not isinstance(bucket, str):
+        return []
+    if not 3 <= len(bucket) <= 63 or not S3_LABEL.match(bucket) or bucket.startswith("xn--"):
+        return ["%s is %r: S3 bucket names are 3 to 63 characters of lowercase letters, digits and hyphens, "
+                "starting and ending with a letter or digit (it is built from liftoff_project and liftoff_env)"
+                % (name, bucket)]
+    return []
+
+
+def _int(values, name, default=0):
+    value = values.get(name, default)
+    return int(value) if _is_int(value) else None
+
+
+def _shared(values, regions, errors, warnings):
+    project, env = values.get("liftoff_project"), values.get("liftoff_env")
+    for name, value in (("liftoff_project", project), ("liftoff_env", env)):
+        if value is None:
+            continue
+        if not isinstance(value, str) or not S3_LABEL.match(value):
+            errors.append("%s is %r: it becomes part of S3 bucket names, so use lowercase letters, digits and "
+                          "hyphens only, starting and ending with a letter or digit (like %r)"
+                          % (name, value, re.sub(r"[^a-z0-9-]+", "-", str(value).lower()).strip("-") or "myapp"))
+    if isinstance(project, str) and isinstance(env, str) and len(project) + len(env) + 1 + BUCKET_SUFFIX > 63:
+        errors.append("liftoff_project and liftoff_env are %d characters together: bucket names like "
+                      "<project>-<env>-codedeploy-revisions must fit in 63, so keep them under %d"
+                      % (len(project) + len(env), 63 - 1 - BUCKET_SUFFIX))
+    if values.get("liftoff_region"):
+        errors.extend(_region_errors("liftoff_region", values["liftoff_region"], regions))
+
+
+def _preflight(values, regions, errors, warnings):
+    errors.extend(_region_errors("preflight_region", values.get("preflight_region"), regions))
+    account = values.get("preflight_expected_account_id")
+    if isinstance(account, int) and not isinstance(account, bool):
+        errors.append("preflight_expected_account_id is the number %d: write the account ID in quotes, like "
+                      "preflight_expected_account_id: \"123456789012\" (an unquoted ID loses leading zeros)" % account)
+
+
+def _iam(values, regions, errors, warnings):
+    prefix = values.get("iam_name_prefix") or ""
+    for index, user in enumerate(values.get("iam_users") or []):
+        if isinstance(user, Mapping) and isinstance(user.get("name"), str):
+            if not IAM_NAME.match(user["name"]) or len(user["name"]) > 64:
+                errors.append("iam_users[%d].name is %r: an IAM user name is 1 to 64 letters, digits and +=,.@_- "
+                              "(no spaces)" % (index, user["name"]))
+    for index, group in enumerate(values.get("iam_groups") or []):
+        if isinstance(group, Mapping) and isinstance(group.get("name"), str):
+            full = "%s-%s" % (prefix, group["name"])
+            if not IAM_NAME.match(group["name"]) or len(full) > 128:
+                errors.append("iam_groups[%d].name is %r: the IAM group %r must be at most 128 letters, digits and "
+                              "+=,.@_-" % (index, group["name"], full))
+    for index, role in enumerate(values.get("iam_roles") or []):
+        if isinstance(role, Mapping) and isinstance(role.get("key"), str):
+            full = "%s-%s" % (prefix, role["key"])
+            if not IAM_NAME.match(role["key"]) or len(full) > 64:
+                errors.append("iam_roles[%d].key is %r: the IAM role %r must be at most 64 letters, digits and "
+                              "+=,.@_- (iam_name_prefix is %d characters)" % (index, role["key"], full, len(prefix)))
+    ranges = (("iam_password_min_length", 6, 128, ""), ("iam_password_max_age_days", 0, 1095, " (0: never expire)"),
+              ("iam_password_reuse_prevention", 0, 24, " (0: no reuse check)"))
+    if values.get("iam_password_policy_manage", True):
+        for name, low, high, note in ranges:
+            number = _int(values, name, low)
+            if number is not None and not low <= number <= high:
+                errors.append("%s is %s: AWS accepts %d to %d%s" % (name, number, low, high, note))
+    for name in ("iam_upload_bucket", "iam_site_bucket", "iam_thumbnail_bucket", "iam_codedeploy_bucket"):
+        errors.extend(_bucket_errors(name, values.get(name)))
+    wide = []
+    for var, key in (("iam_groups", "name"), ("iam_roles", "key")):
+        for index, entry in enumerate(values.get(var) or []):
+            if not isinstance(entry, Mapping):
+                continue
+            for sindex, stmt in enumerate(entry.get("statements") or []):
+                if not isinstance(stmt, Mapping) or str(stmt.get("effect", "Allow")) != "Allow":
+                    continue
+                actions, resources = stmt.get("actions") or [], stmt.get("resources") or []
+                actions = [actions] if isinstance(actions, str) else actions
+                resources = [resources] if isinstance(resources, str) else resources
+                if "*" in actions and "*" in resources:
+                    wide.append("%s[%d] (%s) statements[%d]" % (var, index, entry.get(key), sindex))
+    if wide:
+        if values.get("iam_allow_full_admin_statements"):
+            warnings.append("iam_allow_full_admin_statements is set: %s allow every action on every resource"
+                            % ", ".join(wide))
+        else:
+            errors.append("%s allow action * on resource * (full administrator access). Name the actions and "
+                          "resources, use the admins group's AdministratorAccess, or set "
+                          "iam_allow_full_admin_statements: true if this is really meant" % ", ".join(wide))
+
+
+def _ssh_world(role, values, sources_var, rules_var, ports, warnings, errors):
+    override = "%s_allow_ssh_from_anywhere" % role
+    found = []
+    world = _world(values.get(sources_var))
+    if world:
+        found.append("%s contains %s" % (sources_var, ", ".join(world)))
+    rules = _rules_opening_world_ssh(values.get(rules_var), ports)
+    if rules:
+        found.append("%s on the SSH port %s from anywhere" % (
+            ", ".join(r % rules_var for r in rules), "/".join(str(p) for p in ports)))
+    if not found:
+        return
+    if values.get(override):
+        warnings.append("%s is set: SSH is open to the whole internet (%s)" % (override, "; ".join(found)))
+    else:
+        errors.append("%s: SSH would be open to the whole internet. List the CIDRs admins connect from "
+                      "(liftoff_admin_sources), keep the SSH port out of the shared rules, or set %s: true "
+                      "(or liftoff_allow_ssh_from_anywhere) if this is really meant" % ("; ".join(found), override))
+
+
+def _network(values, regions, errors, warnings):
+    region = values.get("network_region")
+    errors.extend(_region_errors("network_region", region, regions))
+    errors.extend(_az_errors("network_azs", values.get("network_azs"), region, regions))
+    if values.get("network_state", "present") == "present":
+        port = _int(values, "network_ssh_port", 22)
+        _ssh_world("network", values, "network_admin_sources", "network_firewall_rules",
+                   [port] if port is not None else [], warnings, errors)
+
+
+def _iptables(values, regions, errors, warnings):
+    path = values.get("iptables_config_dir")
+    if isinstance(path, str):
+        parts = [p for p in path.split("/") if p]
+        if not path.startswith("/") or ".." in parts or not any("liftoff" in p for p in parts) \
+                or len(parts) < 2 or parts[0] not in ("etc", "var", "opt"):
+            errors.append("iptables_config_dir is %r: state absent deletes this directory, so it must be one of "
+                          "its own under /etc, /var or /opt whose path names liftoff, like /etc/liftoff/iptables"
+                          % path)
+    if values.get("iptables_state", "present") == "present":
+        ports = [int(p) for p in [values.get("iptables_ssh_port")] + list(values.get("iptables_ssh_extra_ports") or [])
+                 if _is_int(p)]
+        _ssh_world("iptables", values, "iptables_admin_sources", "iptables_firewall_rules", ports, warnings, errors)
+
+
+def _sshd(values, regions, errors, warnings):
+    return  # the type checks catch an unquoted sshd_permit_root_login: no; the rest lives in tasks/inputs.yml
+
+
+CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network,
+          "iptables": _iptables, "sshd": _sshd}
+
+
+def input_report(values, role, spec=None, extra_regions=None):
+    if not isinstance(values, Mapping):
+        raise AnsibleFilterError("input_report expects a dict of variables, got %s" % type(values).__name__)
+    regions = {name: list(letters) for name, letters in AWS_REGIONS.items()}
+    for name, letters in (extra_regions or {}).items():
+        regions[str(name)] = [str(letter) for letter in (letters or [])]
+    errors, warnings = [], []
+    for name, option in sorted((spec or {}).items()):
+        if name in values:
+            errors.extend(_type_errors(name, values[name], option or {}))
+    if not errors and role in CHECKS:  # role checks assume the types are right
+        CHECKS[role](values, regions, errors, warnings)
+    return {"errors": errors, "warnings": warnings}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"input_report": input_report}
