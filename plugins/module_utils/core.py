@@ -34,7 +34,6 @@ try:
 except ImportError:
     pass  # AnsibleAWSModule reports the missing botocore
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
@@ -101,8 +100,6 @@ def _describe(description, func, args, kwargs):
 
 
 def _handler(description, codes=None, missing_value=None):
-    missing = is_boto3_error_code(list(codes)) if codes else None
-
     def decorator(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -111,7 +108,7 @@ def _handler(description, codes=None, missing_value=None):
             except LiftoffAWSError:
                 raise
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                if missing is not None and isinstance(e, botocore.exceptions.ClientError) and error_code(e) in codes:
+                if codes and isinstance(e, botocore.exceptions.ClientError) and error_code(e) in codes:
                     return missing_value
                 message = "Could not " + _describe(description, func, args, kwargs)
                 if isinstance(e, botocore.exceptions.WaiterError):

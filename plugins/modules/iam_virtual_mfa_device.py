@@ -328,5 +328,6 @@ def main():
 
     run_state(module, ensure_present, ensure_absent, aws_client(module, "iam"), path, name)
 
+
 if __name__ == "__main__":
     main()
