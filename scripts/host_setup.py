@@ -36,7 +36,7 @@ def parse_os_release(text: str) -> dict[str, str]:
     values = {}
     for line in text.splitlines():
         if "=" in line and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
+            key, value = line.split("=", 1)
             values[key.strip()] = value.strip().strip('"').strip("'")
     return values
 
