@@ -3,7 +3,9 @@
 harden: converge time of the harden step (sshd + iptables) on 1 host and on 8 hosts at once,
         plus the idempotent re-run. The goal: 8 hosts take at most 2x the 1-host time.
 aws:    converge, no-op re-run and teardown time of the AWS steps against the emulator, with
-        the API calls each made (reads/writes).
+        the API calls each made (reads/writes), and per step of the no-op re-run: reads, writes,
+        managed resources (counted from the emulator after the converge, tests/harness/owned.py)
+        and reads per resource (design.md's goal: at most 2, and zero writes).
 
 Figures go in bench/RESULTS.md by hand, with the date and machine; never in a timed test.
 """
@@ -22,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.harness.emulator import Emulator  # noqa: E402
 from tests.harness.inventory import hosts_inventory  # noqa: E402
+from tests.harness.owned import reads_per_resource, resources  # noqa: E402
 from tests.harness.paths import REPO_ROOT  # noqa: E402
 from tests.harness.playbook import run_playbook  # noqa: E402
 
@@ -75,8 +78,12 @@ def bench_aws(playbooks: list[str]) -> list[dict]:
                 if not path.exists():
                     continue
                 row = {"bench": "aws", "step": name}
-                for label, extra in (("converge", {}), ("re-run", {}), ("teardown", {f"{name}_state": "absent"})):
+                labels = (("converge", {}), ("re-run", {}))
+                if name != "preflight":  # preflight creates nothing to tear down
+                    labels += (("teardown", {f"{name}_state": "absent"}),)
+                for label, extra in labels:
                     emu.reset_calls()
+                    extra = dict(extra, preflight_project_dir=tmp)  # preflight's secret scan: an empty dir
                     result, seconds = timed(lambda: run_playbook(path, inventory=REPO_ROOT / "inventories" / "sandbox",
                                                                  env=env, extra_vars=extra))
                     if result.rc != 0:
@@ -84,6 +91,12 @@ def bench_aws(playbooks: list[str]) -> list[dict]:
                     calls = emu.calls()
                     row[f"{label}_s"] = seconds
                     row[f"{label}_calls"] = f"{sum(c.is_read for c in calls)}r/{sum(c.is_write for c in calls)}w"
+                    if label == "converge":
+                        owned = resources(emu, name)
+                    if label == "re-run":
+                        reads = sum(c.is_read for c in calls)
+                        row.update(noop_reads=reads, noop_writes=sum(c.is_write for c in calls), resources=owned,
+                                   reads_per_resource=reads_per_resource(reads, owned))
                 rows.append(row)
         finally:
             emu.stop()
@@ -97,7 +110,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
     if args.only in (None, "aws"):
-        rows += bench_aws(["iam", "network"])
+        rows += bench_aws(["preflight", "iam", "network"])
     if args.only in (None, "harden"):
         rows += bench_harden([1, 8])
     (OUT / "results.json").write_text(json.dumps(rows, indent=2))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.owned import READS_PER_RESOURCE_CEILING, resources
 from tests.harness.paths import REPO_ROOT
 
 PLAYBOOK = REPO_ROOT / "playbooks" / "iam.yml"
@@ -140,11 +141,17 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
 
     assert "no_mfa            user alice" in result.stdout  # the audit table
 
+    owned = resources(aws, "iam")
+    assert owned == 17  # 3 users, 3 groups, 3 roles, 2 inline role policies, 1 profile, 2 policies, MFA, key, password policy
+
     aws.reset_calls()
     again = run()
     assert again.rc == 0, again
     assert again.changed == 0, again
-    assert aws.writes() == []
+    calls = aws.calls()
+    assert [c for c in calls if c.is_write] == []
+    reads = [str(c) for c in calls if c.is_read]
+    assert len(reads) / owned <= READS_PER_RESOURCE_CEILING["iam"], (len(reads), owned, sorted(reads))
     assert seed.read_text() in (secrets / "mfa" / "alice.seed").read_text()
 
     aws.reset_calls()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.harness.owned import READS_PER_RESOURCE_CEILING, resources
 from tests.harness.paths import REPO_ROOT
 
 PLAYBOOK = REPO_ROOT / "playbooks" / "network.yml"
@@ -137,11 +138,16 @@ def test_create_noop_modify_teardown(playbook, aws):
     assert all(_tags(g)["ManagedBy"] == "liftoff" for name, g in groups.items() if name != "default")
 
     # -- no-op re-run: nothing changed, not one write call; the facts later roles read --------------
+    owned = resources(aws, "network")
+    assert owned == 14  # VPC, 4 subnets, 3 route tables, IGW, 4 security groups, S3 endpoint (the foreign VPC is not ours)
     aws.reset_calls()
     result = playbook(FACTS_PLAYBOOK, extra_vars=VARS, env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"})
     assert result.rc == 0, result
     assert result.changed == 0, result
-    assert aws.writes() == []
+    calls = aws.calls()
+    assert [c for c in calls if c.is_write] == []
+    reads = [str(c) for c in calls if c.is_read]
+    assert len(reads) / owned <= READS_PER_RESOURCE_CEILING["network"], (len(reads), owned, sorted(reads))
     facts = _facts(result)
     assert facts["vpc_id"] == vpc_id
     assert facts["public"] == [s["SubnetId"] for s in sorted(public, key=lambda s: s["AvailabilityZone"])]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.owned import PREFLIGHT_READS_CEILING
 from tests.harness.paths import REPO_ROOT
 
 PLAYBOOK = REPO_ROOT / "playbooks" / "preflight.yml"
@@ -30,6 +31,7 @@ def test_prints_account_region_and_endpoint(playbook, aws, project):
     assert "region:   eu-west-1" in result.stdout
     assert f"endpoint: {aws.endpoint}" in result.stdout
     assert aws.writes() == []
+    assert len(aws.reads()) <= PREFLIGHT_READS_CEILING, aws.reads()  # one identity lookup, reused by later steps
 
 
 def test_check_mode_passes_and_changes_nothing(playbook, aws, project):

@@ -1,0 +1,71 @@
+"""What each AWS step owns in the emulator, counted from AWS itself, and its no-op read budget.
+
+"Managed resource" = an AWS resource the step creates and would delete on teardown:
+- iam: users, groups, roles, instance profiles, customer managed policies and virtual MFA devices
+  under the step's IAM path, the access keys of those users, the roles' inline policies, and the
+  account password policy when one is set.
+- network: the VPC, subnets, route tables, internet and NAT gateways, security groups and VPC
+  endpoints carrying the project's Project/Environment/ManagedBy tags.
+- preflight: none (it only asks STS who is calling).
+The count is read back after a converge, never hard-coded, so adding a resource to a role moves it.
+"""
+
+from __future__ import annotations
+
+# design.md: a no-op run makes at most two reads per managed resource.
+READS_PER_RESOURCE_GOAL = 2
+# What the roles reach today (bench/RESULTS.md says which upstream module costs what). A test fails
+# above these, so no later change slides back; lower them as the roles get there, down to the goal.
+READS_PER_RESOURCE_CEILING = {"iam": 6.5, "network": 7.0}
+# preflight owns nothing: its budget is absolute (STS GetCallerIdentity + ListAccountAliases).
+PREFLIGHT_READS_CEILING = 2
+
+
+def iam_resources(emu, path: str) -> int:
+    iam = emu.client("iam")
+
+    def ours(items):
+        return [i for i in items if i.get("Path") == path]  # moto ignores PathPrefix on some lists
+
+    users = ours(iam.list_users()["Users"])
+    roles = ours(iam.list_roles()["Roles"])
+    count = len(users) + len(roles)
+    count += len(ours(iam.list_groups()["Groups"]))
+    count += len(ours(iam.list_instance_profiles()["InstanceProfiles"]))
+    count += len(ours(iam.list_policies(Scope="Local")["Policies"]))
+    count += sum(f":mfa{path}" in d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"])
+    count += sum(len(iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"]) for u in users)
+    count += sum(len(iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"]) for r in roles)
+    try:
+        iam.get_account_password_policy()
+        count += 1
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    return count
+
+
+def network_resources(emu, tags: dict[str, str]) -> int:
+    ec2 = emu.client("ec2")
+    filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in tags.items()]
+    count = len(ec2.describe_vpcs(Filters=filters)["Vpcs"])
+    count += len(ec2.describe_subnets(Filters=filters)["Subnets"])
+    count += len(ec2.describe_route_tables(Filters=filters)["RouteTables"])
+    count += len(ec2.describe_internet_gateways(Filters=filters)["InternetGateways"])
+    count += len(ec2.describe_security_groups(Filters=filters)["SecurityGroups"])
+    count += len([e for e in ec2.describe_vpc_endpoints(Filters=filters)["VpcEndpoints"]
+                  if e["State"].lower() not in ("deleted", "deleting")])
+    count += len(ec2.describe_nat_gateways(Filter=filters + [{"Name": "state", "Values": ["pending", "available"]}])
+                 ["NatGateways"])
+    return count
+
+
+def resources(emu, step: str, *, project: str = "liftoff-demo", env: str = "sandbox") -> int:
+    if step == "iam":
+        return iam_resources(emu, f"/liftoff/{project}/{env}/")
+    if step == "network":
+        return network_resources(emu, {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
+    return 0
+
+
+def reads_per_resource(reads: int, owned: int) -> float | None:
+    return round(reads / owned, 2) if owned else None
