@@ -271,7 +271,10 @@ def sshd_check(tmp_path_factory):
         subprocess.run(["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-f", str(key)], check=True)
         keys.append(str(key))
     version = subprocess.run([sshd, "-V"], capture_output=True, text=True, check=False)
-    release = (version.stdout + version.stderr).split("OpenSSH_")[1].split(",")[0].split("p")[0]
+    banner = version.stdout + version.stderr
+    if "OpenSSH_" not in banner:
+        pytest.fail(f"{sshd} -V did not print its version: {banner!r}")
+    release = banner.split("OpenSSH_")[1].split(",")[0].split("p")[0]
 
     def check(text: str) -> subprocess.CompletedProcess:
         conf = work / "sshd_config"
