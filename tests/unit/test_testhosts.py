@@ -1,4 +1,4 @@
-"""Unit tests for the pure logic of tests/harness/testhosts.py (no root, no containers)."""
+"""Unit tests for the pure logic of tests/harness/testhosts/ (no root, no containers)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.harness import testhosts as th
+from tests.harness.testhosts import rootfs as th_rootfs
 
 
 # -- names --------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def test_parse_debian_mirror_without_match():
 def test_recipe_version_is_stable_and_tracks_the_recipe(monkeypatch):
     version = th.recipe_version()
     assert version == th.recipe_version() and len(version) == 16
-    monkeypatch.setattr(th, "LATE_PACKAGES", th.LATE_PACKAGES + ("rsync",))
+    monkeypatch.setattr(th_rootfs, "LATE_PACKAGES", th.LATE_PACKAGES + ("rsync",))  # where it is looked up
     assert th.recipe_version() != version
 
 
