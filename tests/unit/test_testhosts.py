@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -183,9 +185,33 @@ def test_apt_proxy_conf():
 def test_known_hosts_lines():
     keys = ["ssh-ed25519 AAAAC3Nz root@x\n", "ecdsa-sha2-nistp256 AAAAE2 root@x", "garbage"]
     assert th.known_hosts_lines(["h", "10.0.0.2", "fd00::2"], keys) == [
-        "h,10.0.0.2,fd00::2 ssh-ed25519 AAAAC3Nz",
-        "h,10.0.0.2,fd00::2 ecdsa-sha2-nistp256 AAAAE2",
+        "h,10.0.0.2,fd00::2,[h]:*,[10.0.0.2]:*,[fd00::2]:* ssh-ed25519 AAAAC3Nz",
+        "h,10.0.0.2,fd00::2,[h]:*,[10.0.0.2]:*,[fd00::2]:* ecdsa-sha2-nistp256 AAAAE2",
     ]
+
+
+def test_known_hosts_lines_accepts_a_generator():
+    lines = th.known_hosts_lines(iter(["h", "10.0.0.2"]), ["ssh-ed25519 AAAAC3Nz"])
+    assert lines == ["h,10.0.0.2,[h]:*,[10.0.0.2]:* ssh-ed25519 AAAAC3Nz"]
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen (openssh-client)")
+def test_known_hosts_lines_match_in_openssh_on_any_port(tmp_path):
+    """OpenSSH itself finds the key for the bare names and for [name]:port, and only for those."""
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    known = tmp_path / "known_hosts"
+    known.write_text("\n".join(th.known_hosts_lines(["h1", "10.213.0.2", "fd00:213:0::2"],
+                                                       [(tmp_path / "key.pub").read_text()])) + "\n")
+
+    def found(host: str) -> bool:
+        proc = subprocess.run(["ssh-keygen", "-F", host, "-f", str(known)], capture_output=True, check=False)
+        return proc.returncode == 0
+
+    for host in ("h1", "10.213.0.2", "fd00:213:0::2", "[10.213.0.2]:2222", "[fd00:213:0::2]:2200", "[h1]:2222"):
+        assert found(host), host
+    for host in ("h2", "10.213.0.3", "[10.213.0.3]:2222", "[fd00:213:0::3]:22"):
+        assert not found(host), host
 
 
 def _host(name="h1", slot=2):

@@ -74,8 +74,12 @@ def known_hosts_lines(names: Iterable[str], public_keys: Iterable[str]) -> list[
     """known_hosts lines binding every name/address of a host to each of its public keys.
 
     ``public_keys`` are the contents of ``ssh_host_*_key.pub`` ("type base64 [comment]").
+    Each name is listed bare (port 22) and as ``[name]:*``: on any other port SSH looks the
+    host up as ``[name]:port``, and the sshd role can move sshd to another port. The key
+    stays the same, so strict host key checking keeps working there too.
     """
-    patterns = ",".join(names)
+    names = list(names)
+    patterns = ",".join(names + [f"[{name}]:*" for name in names])
     lines = []
     for key in public_keys:
         parts = key.split()
