@@ -2,8 +2,8 @@
 
 Molecule scenarios, pytest and ``make sandbox`` use these hosts where a role needs a real
 server (sshd restarts, handlers, iptables, netfilter-persistent) and Docker is not available.
-The facts this is built on are in ``testhosts.md``: a Debian rootfs built once with
-debootstrap, one overlayfs copy per host, one bridge and one private /24 + ULA /64 per run.
+How it works is in ``tests/harness/README.md``: a Debian rootfs built once with debootstrap,
+one overlayfs copy per host, one bridge and one private /24 + ULA /64 per run.
 
 CLI (run as root from the repo root)::
 
@@ -24,7 +24,7 @@ Machine-wide bookkeeping lives in ``/run/liftoff-testhosts`` (subnet and host-na
 reservations, under a lock), so concurrent runs never share a subnet, a bridge or a host name.
 Host names are machine-wide while a run is up: they name the veth (``vb-NAME``) and the
 network namespace (``ip netns exec NAME ...``, the way in when SSH is locked out).
-Every process this module ends is one it started, found by PID and checked by command line.
+Every process this package ends is one it started, found by PID and checked by command line.
 """
 
 from __future__ import annotations

@@ -79,7 +79,15 @@ def personalize(root: Path, host: Host, peers: list[Host], info: RunInfo,
 
 
 def nspawn_argv(root: Path, host: Host) -> list[str]:
-    """The systemd-nspawn command for a host (flags explained in testhosts.md)."""
+    """The systemd-nspawn command for a host.
+
+    ``--boot`` runs the image's systemd as PID 1; ``--network-bridge`` gives the host a veth
+    ``vb-NAME`` on the run's bridge (``host0`` inside). This machine's PID 1 is not systemd, so
+    nothing registers with machined (``--register=no``) or makes a scope unit (``--keep-unit``);
+    the host's cgroups are set up by ``launch``. ``--console=passive`` sends output to the log,
+    not a tty. resolv.conf and the timezone are the image's own (``personalize`` writes them),
+    and the journal stays on the host's disk (``--link-journal=no``).
+    """
     return [
         shutil.which("systemd-nspawn") or "/usr/bin/systemd-nspawn", "--quiet", "--boot",
         f"--directory={root}", f"--machine={host.name}", f"--network-bridge={host.bridge}",
