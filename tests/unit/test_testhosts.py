@@ -473,3 +473,37 @@ def test_all_up():
     assert not th.all_up([{"alive": True, "ssh": True}, {"alive": True, "ssh": False}])
     assert not th.all_up([{"alive": False, "ssh": False}])
     assert not th.all_up([])
+
+
+def test_every_listed_debian_package_is_known_to_check():
+    """`check` reads scripts/debian-packages.txt: each package there has a PACKAGE_TOOLS entry,
+    and each package whose program booting hosts needs is on the list."""
+    listed = th.listed_packages()
+    assert th.PACKAGE_LIST.name == "debian-packages.txt" and th.PACKAGE_LIST.exists()
+    assert set(listed) <= set(th.PACKAGE_TOOLS), set(listed) - set(th.PACKAGE_TOOLS)
+    needed = {package for package, tool in th.PACKAGE_TOOLS.items() if tool}
+    assert needed <= set(listed), needed - set(listed)
+    assert set(th.required_tools(listed)) == {
+        ("systemd-nspawn", "systemd-container"), ("debootstrap", "debootstrap"),
+        ("ip", "iproute2"), ("ssh-keygen", "openssh-client")}
+
+
+def test_read_package_list_and_required_tools():
+    text = "# comment\nrsync\n\n  debootstrap  # the rootfs\nrsync\nunknown-pkg\n"
+    assert th.read_package_list(text) == ["rsync", "debootstrap", "unknown-pkg"]
+    assert th.required_tools(th.read_package_list(text)) == [("debootstrap", "debootstrap")]
+
+
+def test_listed_packages_falls_back_to_the_table(tmp_path):
+    assert th.listed_packages(tmp_path / "missing.txt") == list(th.PACKAGE_TOOLS)
+
+
+def test_machine_problems_names_missing_programs_with_their_package(monkeypatch):
+    from tests.harness.testhosts import preflight
+
+    monkeypatch.setattr(preflight.shutil, "which", lambda tool: None if tool == "debootstrap" else "/bin/" + tool)
+    monkeypatch.setattr(preflight.os, "geteuid", lambda: 1000)
+    problems = preflight.machine_problems()
+    assert "debootstrap not found (apt-get install debootstrap)" in problems
+    assert not any("systemd-nspawn" in p and "not found" in p for p in problems)
+    assert problems[0].startswith("not root")

@@ -54,7 +54,8 @@ from .system import (
     unmount_all_under, file_lock, write_in_root, user_ids,
 )
 from .preflight import (
-    machine_problems, require_machine,
+    PACKAGE_LIST, PACKAGE_TOOLS, listed_packages, machine_problems, read_package_list,
+    require_machine, required_tools,
 )
 from .rootfs import (
     BASE_PACKAGES, LATE_PACKAGES, DEBCONF_SELECTIONS, MASKED_UNITS, ENABLED_UNITS, HOST_KEYS_UNIT,
@@ -88,6 +89,7 @@ __all__ = [
     "log", "run", "read_mountinfo", "link_exists", "proc_cmdline", "pid_alive", "is_our_nspawn",
     "children", "ns_inode", "container_init", "signal_pid", "wait_gone", "remove_tree",
     "unmount_all_under", "file_lock", "write_in_root", "user_ids", "machine_problems",
+    "PACKAGE_LIST", "PACKAGE_TOOLS", "listed_packages", "read_package_list", "required_tools",
     "require_machine", "BASE_PACKAGES", "LATE_PACKAGES", "DEBCONF_SELECTIONS", "MASKED_UNITS",
     "ENABLED_UNITS", "HOST_KEYS_UNIT", "JOURNALD_DROPIN", "RECIPE_REVISION", "recipe_version",
     "rootfs_current", "rootfs_in_use", "ensure_rootfs", "ensure_bridge", "delete_bridge",
