@@ -201,8 +201,8 @@ def test_known_hosts_lines_match_in_openssh_on_any_port(tmp_path):
     key = tmp_path / "key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     known = tmp_path / "known_hosts"
-    known.write_text("\n".join(th.known_hosts_lines(["h1", "10.213.0.2", "fd00:213:0::2"],
-                                                       [(tmp_path / "key.pub").read_text()])) + "\n")
+    lines = th.known_hosts_lines(["h1", "10.213.0.2", "fd00:213:0::2"], [(tmp_path / "key.pub").read_text()])
+    known.write_text("\n".join(lines) + "\n")
 
     def found(host: str) -> bool:
         proc = subprocess.run(["ssh-keygen", "-F", host, "-f", str(known)], capture_output=True, check=False)
