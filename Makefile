@@ -83,6 +83,7 @@ integration: link
 
 molecule: $(addprefix molecule-,$(SCENARIOS))
 
+# molecule merges .config/molecule/config.yml (what all scenarios share) under each molecule.yml.
 molecule-%: link
 	@echo "== molecule test -s $*"
 	PATH=$(CURDIR)/$(BIN):$$PATH MOLECULE_GLOB='molecule/*/molecule.yml' $(BIN)/molecule test -s $*

@@ -5,7 +5,7 @@ harden: converge time of the harden step (sshd + iptables) on 1 host and on 8 ho
 aws:    converge, no-op re-run and teardown time of the AWS steps against the emulator, with
         the API calls each made (reads/writes), and per step of the no-op re-run: reads, writes,
         managed resources (counted from the emulator after the converge, tests/harness/owned.py)
-        and reads per resource (design.md's goal: at most 2, and zero writes).
+        and reads per resource (the collection's goal: at most 2, and zero writes).
 
 Figures go in bench/RESULTS.md by hand, with the date and machine; never in a timed test.
 """

@@ -119,7 +119,7 @@ def run_site(env: dict[str, str], host_inventory: Path | None, extra: list[str])
 
 
 def summary(emu: Emulator) -> None:
-    """What exists in the emulator, per step of design.md."""
+    """What exists in the emulator, per deployment step."""
     sts = emu.client("sts", REGION)
     ident = sts.get_caller_identity()
     say(f"account {ident['Account']} region {REGION} as {ident['Arn']}")

@@ -1,10 +1,12 @@
-"""Unit tests for the pure logic of tests/harness/testhosts.py (no root, no containers)."""
+"""Unit tests for the pure logic of tests/harness/testhosts/ (no root, no containers)."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 import yaml
 
 from tests.harness import testhosts as th
+from tests.harness.testhosts import rootfs as th_rootfs
 
 
 # -- names --------------------------------------------------------------------------------------
@@ -143,7 +146,7 @@ def test_parse_debian_mirror_without_match():
 def test_recipe_version_is_stable_and_tracks_the_recipe(monkeypatch):
     version = th.recipe_version()
     assert version == th.recipe_version() and len(version) == 16
-    monkeypatch.setattr(th, "LATE_PACKAGES", th.LATE_PACKAGES + ("rsync",))
+    monkeypatch.setattr(th_rootfs, "LATE_PACKAGES", th.LATE_PACKAGES + ("rsync",))  # where it is looked up
     assert th.recipe_version() != version
 
 
@@ -182,9 +185,33 @@ def test_apt_proxy_conf():
 def test_known_hosts_lines():
     keys = ["ssh-ed25519 AAAAC3Nz root@x\n", "ecdsa-sha2-nistp256 AAAAE2 root@x", "garbage"]
     assert th.known_hosts_lines(["h", "10.0.0.2", "fd00::2"], keys) == [
-        "h,10.0.0.2,fd00::2 ssh-ed25519 AAAAC3Nz",
-        "h,10.0.0.2,fd00::2 ecdsa-sha2-nistp256 AAAAE2",
+        "h,10.0.0.2,fd00::2,[h]:*,[10.0.0.2]:*,[fd00::2]:* ssh-ed25519 AAAAC3Nz",
+        "h,10.0.0.2,fd00::2,[h]:*,[10.0.0.2]:*,[fd00::2]:* ecdsa-sha2-nistp256 AAAAE2",
     ]
+
+
+def test_known_hosts_lines_accepts_a_generator():
+    lines = th.known_hosts_lines(iter(["h", "10.0.0.2"]), ["ssh-ed25519 AAAAC3Nz"])
+    assert lines == ["h,10.0.0.2,[h]:*,[10.0.0.2]:* ssh-ed25519 AAAAC3Nz"]
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen (openssh-client)")
+def test_known_hosts_lines_match_in_openssh_on_any_port(tmp_path):
+    """OpenSSH itself finds the key for the bare names and for [name]:port, and only for those."""
+    key = tmp_path / "key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    known = tmp_path / "known_hosts"
+    lines = th.known_hosts_lines(["h1", "10.213.0.2", "fd00:213:0::2"], [(tmp_path / "key.pub").read_text()])
+    known.write_text("\n".join(lines) + "\n")
+
+    def found(host: str) -> bool:
+        proc = subprocess.run(["ssh-keygen", "-F", host, "-f", str(known)], capture_output=True, check=False)
+        return proc.returncode == 0
+
+    for host in ("h1", "10.213.0.2", "fd00:213:0::2", "[10.213.0.2]:2222", "[fd00:213:0::2]:2200", "[h1]:2222"):
+        assert found(host), host
+    for host in ("h2", "10.213.0.3", "[10.213.0.3]:2222", "[fd00:213:0::3]:22"):
+        assert not found(host), host
 
 
 def _host(name="h1", slot=2):
@@ -446,3 +473,37 @@ def test_all_up():
     assert not th.all_up([{"alive": True, "ssh": True}, {"alive": True, "ssh": False}])
     assert not th.all_up([{"alive": False, "ssh": False}])
     assert not th.all_up([])
+
+
+def test_every_listed_debian_package_is_known_to_check():
+    """`check` reads scripts/debian-packages.txt: each package there has a PACKAGE_TOOLS entry,
+    and each package whose program booting hosts needs is on the list."""
+    listed = th.listed_packages()
+    assert th.PACKAGE_LIST.name == "debian-packages.txt" and th.PACKAGE_LIST.exists()
+    assert set(listed) <= set(th.PACKAGE_TOOLS), set(listed) - set(th.PACKAGE_TOOLS)
+    needed = {package for package, tool in th.PACKAGE_TOOLS.items() if tool}
+    assert needed <= set(listed), needed - set(listed)
+    assert set(th.required_tools(listed)) == {
+        ("systemd-nspawn", "systemd-container"), ("debootstrap", "debootstrap"),
+        ("ip", "iproute2"), ("ssh-keygen", "openssh-client")}
+
+
+def test_read_package_list_and_required_tools():
+    text = "# comment\nrsync\n\n  debootstrap  # the rootfs\nrsync\nunknown-pkg\n"
+    assert th.read_package_list(text) == ["rsync", "debootstrap", "unknown-pkg"]
+    assert th.required_tools(th.read_package_list(text)) == [("debootstrap", "debootstrap")]
+
+
+def test_listed_packages_falls_back_to_the_table(tmp_path):
+    assert th.listed_packages(tmp_path / "missing.txt") == list(th.PACKAGE_TOOLS)
+
+
+def test_machine_problems_names_missing_programs_with_their_package(monkeypatch):
+    from tests.harness.testhosts import preflight
+
+    monkeypatch.setattr(preflight.shutil, "which", lambda tool: None if tool == "debootstrap" else "/bin/" + tool)
+    monkeypatch.setattr(preflight.os, "geteuid", lambda: 1000)
+    problems = preflight.machine_problems()
+    assert "debootstrap not found (apt-get install debootstrap)" in problems
+    assert not any("systemd-nspawn" in p and "not found" in p for p in problems)
+    assert problems[0].startswith("not root")
