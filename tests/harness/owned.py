@@ -12,7 +12,7 @@ The count is read back after a converge, never hard-coded, so adding a resource 
 
 from __future__ import annotations
 
-# design.md: a no-op run makes at most two reads per managed resource.
+# The project's rule: a no-op run makes zero writes and at most two reads per managed resource.
 READS_PER_RESOURCE_GOAL = 2
 # What the roles reach today (bench/RESULTS.md says which upstream module costs what). A test fails
 # above these, so no later change slides back; lower them as the roles get there, down to the goal.
