@@ -58,3 +58,41 @@ def test_tag_and_policy_diffs():
 def test_result_has_diff_only_with_diff_mode():
     assert core.result(SimpleNamespace(_diff=False), 1, {"a": 1}, None, x=2) == {"changed": True, "x": 2}
     assert core.result(SimpleNamespace(_diff=True), 0, None, {"a": 1})["diff"] == {"before": {}, "after": {"a": 1}}
+
+
+def test_ensure_tags_changes_only_what_differs_and_never_in_check_mode():
+    calls = []
+
+    def set_tags(tags):
+        calls.append(("set", tags))
+
+    def unset_tags(keys):
+        calls.append(("unset", keys))
+
+    current = {"Project": "shop", "Old": "x", "aws:cloudformation:stack-name": "s"}
+    desired = {"Project": "shop", "Env": 1}
+
+    changed, after = core.ensure_tags(SimpleNamespace(check_mode=True), current, desired, True, set_tags, unset_tags)
+    assert changed and calls == []  # predicted, not done
+    assert after == {"Project": "shop", "Env": "1", "aws:cloudformation:stack-name": "s"}
+
+    changed, after = core.ensure_tags(SimpleNamespace(check_mode=False), current, desired, True, set_tags, unset_tags)
+    assert changed and calls == [("unset", ["Old"]), ("set", {"Env": "1"})]  # aws: tags are never removed
+
+    calls.clear()
+    changed, after = core.ensure_tags(SimpleNamespace(check_mode=False), after, desired, True, set_tags, unset_tags)
+    assert not changed and calls == []
+
+    changed, _ = core.ensure_tags(SimpleNamespace(check_mode=False), current, {"New": "y"}, False, set_tags, unset_tags)
+    assert changed and calls == [("set", {"New": "y"})]  # purge_tags=False keeps the others
+    calls.clear()
+    assert core.ensure_tags(SimpleNamespace(check_mode=False), current, None, True, set_tags, unset_tags) == (False, current)
+    assert calls == []  # tags not given: left alone
+
+
+def test_unless_check_mode_calls_with_retry_only_outside_check_mode():
+    call = mock.Mock(return_value="done")
+    assert core.unless_check_mode(SimpleNamespace(check_mode=True), call, "a", b=1) is None
+    call.assert_not_called()
+    assert core.unless_check_mode(SimpleNamespace(check_mode=False), call, "a", b=1) == "done"
+    call.assert_called_once_with("a", aws_retry=True, b=1)
