@@ -14,6 +14,7 @@ module would have reported as ok:
 - security groups: found by name; description, ingress rules with their descriptions (purged),
   egress is not managed;
 - VPC: found by Name and CIDR (as ec2_vpc_net does); DNS support and host names, IPv6 block;
+- NAT gateway: a pending or available one in the given subnet;
 - endpoint: the S3 gateway endpoint with exactly these route tables.
 """
 
@@ -25,7 +26,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.liftoff.aws.plugins.filter.firewall import cidr_subnet
 
-KINDS = ("vpc", "subnet", "route_table", "security_group", "internet_gateway", "endpoint")
+KINDS = ("vpc", "subnet", "route_table", "security_group", "internet_gateway", "nat_gateway", "endpoint")
 # Identity tags: a resource without them is not this project's.
 IDENTITY_TAGS = ("Project", "Environment", "ManagedBy")
 
@@ -259,6 +260,15 @@ def internet_gateway_drift(item, described):
     return resource_id(gateway, "internet_gateway_id"), tag_drift(item.get("tags"), tags_of(gateway))
 
 
+def nat_gateway_drift(item, described):
+    live = [g for g in described if str(g.get("state", "")).lower() in ("pending", "available")]
+    matches = [g for g in live if g.get("subnet_id") == item["subnet_id"]]
+    if not matches:
+        return "", ["missing"]
+    gateway = matches[0]
+    return resource_id(gateway, "nat_gateway_id"), tag_drift(item.get("tags"), tags_of(gateway))
+
+
 def endpoint_drift(item, described):
     live = [e for e in described if str(e.get("state", "")).lower() not in ("deleted", "deleting", "failed")]
     matches = [e for e in live if e.get("service_name") == item["service"]
@@ -276,6 +286,7 @@ COMPARE = {
     "route_table": route_table_drift,
     "security_group": security_group_drift,
     "internet_gateway": internet_gateway_drift,
+    "nat_gateway": nat_gateway_drift,
     "endpoint": endpoint_drift,
 }
 

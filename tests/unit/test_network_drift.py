@@ -357,3 +357,11 @@ def test_endpoint_tags_as_ec2_vpc_endpoint_info_returns_them():
     assert network_drift(item, [found], "endpoint")[0]["drift"] == []
     found["tags"].append({"key": "Owner", "value": "ops"})
     assert network_drift(item, [found], "endpoint")[0]["drift"] == ["extra tag Owner"]
+
+
+def test_nat_gateway_found_in_its_subnet_while_pending_or_available():
+    item = {"key": "nat", "subnet_id": "subnet-0", "tags": {"Name": PREFIX + "-nat"}}
+    found = {"nat_gateway_id": "nat-1", "subnet_id": "subnet-0", "state": "available", "tags": {"Name": PREFIX + "-nat"}}
+    assert network_drift(item, [found], "nat_gateway") == [dict(item, id="nat-1", drift=[])]
+    assert network_drift(item, [dict(found, state="deleting")], "nat_gateway")[0]["drift"] == ["missing"]
+    assert network_drift(item, [dict(found, subnet_id="subnet-1")], "nat_gateway")[0]["drift"] == ["missing"]
