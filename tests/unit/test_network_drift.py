@@ -365,3 +365,10 @@ def test_nat_gateway_found_in_its_subnet_while_pending_or_available():
     assert network_drift(item, [found], "nat_gateway") == [dict(item, id="nat-1", drift=[])]
     assert network_drift(item, [dict(found, state="deleting")], "nat_gateway")[0]["drift"] == ["missing"]
     assert network_drift(item, [dict(found, subnet_id="subnet-1")], "nat_gateway")[0]["drift"] == ["missing"]
+
+
+def test_an_extra_ipv6_route_is_left_alone_like_the_module_does():
+    plan = table_plan()
+    found = described_tables(plan)
+    found[2]["routes"].append({"destination_ipv6_cidr_block": "::/0", "gateway_id": IGW, "origin": "CreateRoute"})
+    assert differing(network_drift(plan, found, "route_table")) == []
