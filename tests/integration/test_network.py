@@ -228,6 +228,9 @@ def test_nat_gateway_on_then_off(playbook, aws):
     result = playbook(PLAYBOOK, extra_vars=dict(VARS, network_enable_nat=True, network_enable_s3_endpoint=False))
     assert result.rc == 0 and result.changed == 0, result
     assert aws.writes() == []
+    reads = [str(c) for c in aws.calls() if c.is_read]
+    owned = resources(aws, "network")  # the NAT gateway instead of the endpoint
+    assert len(reads) / owned <= READS_PER_RESOURCE_CEILING["network"], (len(reads), owned, sorted(reads))
 
     result = playbook(PLAYBOOK, extra_vars=dict(VARS, network_enable_nat=False, network_enable_s3_endpoint=False))
     assert result.rc == 0, result
@@ -273,6 +276,8 @@ def test_ipv6_turned_on_for_an_existing_network(playbook, aws):
     result = playbook(PLAYBOOK, extra_vars=extra)
     assert result.rc == 0 and result.changed == 0, result
     assert aws.writes() == []
+    reads = [str(c) for c in aws.calls() if c.is_read]
+    assert len(reads) / resources(aws, "network") <= READS_PER_RESOURCE_CEILING["network"], sorted(reads)
 
     result = playbook(PLAYBOOK, extra_vars=dict(extra, network_state="absent"))
     assert result.rc == 0, result
