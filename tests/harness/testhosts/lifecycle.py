@@ -112,8 +112,13 @@ def up(run_dir: Path, names: list[str], apt_proxy: bool = True, timeout: float =
         with registry.locked():
             registry.claim_names(run_dir, [(hosts.get(n) or new_hosts[n]).machine for n in names],
                                  alive=[hosts[n].machine for n in names if n in hosts])
-        for host in new_hosts.values():
-            _check_machine_free(host)
+        try:
+            for host in new_hosts.values():
+                _check_machine_free(host)
+        except TestHostError:
+            with registry.locked():  # nothing of them recorded: let the claims go again
+                registry.release_names(run_dir, [h.machine for h in new_hosts.values()])
+            raise
         ensure_bridge(info, run_dir)
         proxy = start_apt_proxy(info, run_dir) if apt_proxy else None
         save_run(run_dir, info)
