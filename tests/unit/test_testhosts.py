@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -14,6 +15,8 @@ import pytest
 import yaml
 
 from tests.harness import testhosts as th
+from tests.harness.testhosts import lifecycle as th_lifecycle
+from tests.harness.testhosts import network as th_network
 from tests.harness.testhosts import rootfs as th_rootfs
 
 
@@ -47,6 +50,66 @@ def test_default_names_are_valid_unique_and_per_run(tmp_path):
 def test_default_names_rejects_bad_counts(tmp_path, count):
     with pytest.raises(ValueError):
         th.default_names(tmp_path, count)
+
+
+# What systemd's machine_name_is_valid() (a hostname) and ifname_valid() need, stated apart from
+# the code under test: lowercase DNS label characters, and "vb-" + machine within IFNAMSIZ - 1.
+_MACHINE_CHARSET = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+
+
+def _assert_good_machine(machine):
+    assert 1 <= len(machine) <= 12, machine
+    assert _MACHINE_CHARSET.fullmatch(machine), machine
+    assert len(f"vb-{machine}") <= 15  # nspawn only shortens (hashes) names longer than this
+    assert th.validate_machine(machine) == machine
+
+
+@pytest.mark.parametrize("slot", [1, 2, 9, 10, 99, 100, 254])
+def test_machine_name_is_short_valid_and_fits_the_veth(tmp_path, slot):
+    _assert_good_machine(th.machine_name(tmp_path / "run", slot))
+
+
+def test_machine_name_is_stable_for_one_run_dir(tmp_path):
+    assert th.machine_name(tmp_path / "a", 2) == th.machine_name(tmp_path / "a", 2)
+    assert th.machine_name(tmp_path / "a", 2) == th.machine_name(str(tmp_path / "a"), 2)
+
+
+def test_machine_names_are_distinct_within_a_run_and_between_runs(tmp_path):
+    a = [th.machine_name(tmp_path / "tbA", slot) for slot in range(2, 255)]
+    b = [th.machine_name(tmp_path / "tbB", slot) for slot in range(2, 255)]
+    assert len(set(a)) == len(a) and len(set(b)) == len(b)
+    assert set(a).isdisjoint(b)
+
+
+@pytest.mark.parametrize("slot", [0, -1, 255])
+def test_machine_name_rejects_bad_slots(tmp_path, slot):
+    with pytest.raises(ValueError):
+        th.machine_name(tmp_path, slot)
+
+
+@pytest.mark.parametrize("machine", ["", "M1", "a_b", "-a", "a-", "a" * 13, "../etc", "a.b", "a/b"])
+def test_invalid_machine_names(machine):
+    with pytest.raises(ValueError):
+        th.validate_machine(machine)
+
+
+@pytest.mark.parametrize("name", ["a", "h1", "testbed-a", "abcdefghijk", "0-9"])
+def test_host_names_are_valid_machine_names(name):
+    assert th.validate_machine(name) == name  # hosts recorded before machine names use their name
+
+
+def test_veth_name_is_what_nspawn_makes(tmp_path):
+    machine = th.machine_name(tmp_path, 254)
+    assert th.veth_name(machine) == "vb-" + machine and len(th.veth_name(machine)) <= 15
+    with pytest.raises(ValueError):
+        th.veth_name("a" * 13)
+
+
+def test_nspawn_runtime_dirs_are_per_machine():
+    assert th.nspawn_runtime_dirs("m1234567-2") == [
+        th.NSPAWN_RUN_DIR / "propagate" / "m1234567-2", th.NSPAWN_RUN_DIR / "unix-export" / "m1234567-2"]
+    with pytest.raises(ValueError):
+        th.nspawn_runtime_dirs("../x")
 
 
 def test_bridge_name_is_short_and_derived_from_run_dir(tmp_path):
@@ -267,6 +330,24 @@ def test_mount_points_decode_escapes():
     assert "/with space" in th.mount_points(MOUNTINFO)
 
 
+def test_host_cgroups_are_named_by_run_id_and_machine():
+    info = th.RunInfo("abcd1234", "ltbabcd1234", 3, "10.213.3.1", "fd00:213:3::1")
+    assert th.host_cgroups(info, "mabcd123-2", MOUNTINFO) == [
+        Path("/sys/fs/cgroup/systemd/liftoff-testhosts/abcd1234/mabcd123-2"),
+        Path("/sys/fs/cgroup/unified/liftoff-testhosts/abcd1234/mabcd123-2")]
+    with pytest.raises(ValueError):
+        th.host_cgroups(info, "../escape", MOUNTINFO)
+
+
+def test_nspawn_argv_uses_the_machine_name_and_keeps_the_host_name_as_hostname(tmp_path):
+    host = _host("web1", 2)
+    host.machine = th.machine_name(tmp_path, 2)
+    argv = th.nspawn_argv(Path("/run dir/machines/web1/root"), host)
+    assert f"--machine={host.machine}" in argv and "--hostname=web1" in argv
+    assert "--machine=web1" not in argv
+    assert "--network-bridge=ltbx" in argv and "--directory=/run dir/machines/web1/root" in argv
+
+
 def test_cgroup_hierarchies_are_systemd_and_unified():
     assert th.cgroup_hierarchies(MOUNTINFO) == ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]
 
@@ -303,6 +384,76 @@ def test_load_hosts_ignores_unknown_keys_and_missing_file(tmp_path):
     assert th.load_hosts(tmp_path) == []
     (tmp_path / "hosts.json").write_text(json.dumps([{**vars(_host()), "future_field": 1}]))
     assert th.load_hosts(tmp_path)[0].name == "h1"
+
+
+def test_hosts_json_records_the_machine_name(tmp_path):
+    host = _host("web1", 2)
+    host.machine = host.netns = th.machine_name(tmp_path, 2)
+    th.save_hosts(tmp_path, [host])
+    raw = json.loads((tmp_path / "hosts.json").read_text())
+    assert raw[0]["machine"] == host.machine and raw[0]["name"] == "web1"
+    assert th.load_hosts(tmp_path) == [host]
+
+
+# hosts.json as written before hosts had a machine name (no "machine" key).
+OLD_HOSTS_JSON = [{
+    "name": "sshd1", "address": "10.213.4.2", "address6": "fd00:213:4::2", "user": "liftoff",
+    "port": 22, "identity_file": "/tmp/old/id_ed25519", "pid": None, "netns": "sshd1",
+    "bridge": "ltb0123abcd", "slot": 2, "init_pid": None, "state": "stopped",
+    "cgroups": ["/sys/fs/cgroup/liftoff-testhosts/0123abcd/sshd1"],
+}]
+
+
+def test_old_hosts_json_without_machine_loads_with_the_host_name_as_machine(tmp_path):
+    (tmp_path / "hosts.json").write_text(json.dumps(OLD_HOSTS_JSON))
+    [host] = th.load_hosts(tmp_path)
+    assert host.name == "sshd1" and host.machine == "sshd1" and host.netns == "sshd1"
+    assert host.cgroups == OLD_HOSTS_JSON[0]["cgroups"]
+    assert th.nspawn_argv(Path("/r"), host)[4:6] == ["--machine=sshd1", "--hostname=sshd1"]
+    th.save_hosts(tmp_path, [host])  # rewritten with the machine name spelled out
+    assert json.loads((tmp_path / "hosts.json").read_text())[0]["machine"] == "sshd1"
+
+
+def _record_release(monkeypatch, tmp_path, present):
+    """Run release_links against fake /sys/class/net, /run/netns and /run/systemd/nspawn."""
+    calls = []
+    netns_dir, nspawn_dir = tmp_path / "netns", tmp_path / "nspawn"
+    monkeypatch.setattr(th_network, "NETNS_DIR", netns_dir)
+    monkeypatch.setattr(th_network, "NSPAWN_RUN_DIR", nspawn_dir)
+    monkeypatch.setattr(th_network, "link_exists", lambda name: name in present)
+    monkeypatch.setattr(th_network, "run", lambda argv, **kw: calls.append(argv))
+    monkeypatch.setattr(th_network, "unmount_all_under", lambda path: None)
+    for name in present:
+        netns_dir.mkdir(exist_ok=True)
+        (netns_dir / name).touch()
+        for sub in ("propagate", "unix-export"):
+            (nspawn_dir / sub / name).mkdir(parents=True)
+    return calls, nspawn_dir
+
+
+def test_release_links_of_an_old_host_uses_its_host_name(monkeypatch, tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "hosts.json").write_text(json.dumps(OLD_HOSTS_JSON))
+    [host] = th.load_hosts(tmp_path / "run")
+    calls, nspawn_dir = _record_release(monkeypatch, tmp_path, {"vb-sshd1", "sshd1"})
+    th.release_links(host)
+    assert ["ip", "link", "delete", "vb-sshd1"] in calls
+    assert ["ip", "netns", "delete", "sshd1"] in calls
+    assert not (nspawn_dir / "propagate" / "sshd1").exists()
+    assert not (nspawn_dir / "unix-export" / "sshd1").exists()
+
+
+def test_release_links_uses_the_machine_name_not_the_shared_host_name(monkeypatch, tmp_path):
+    host = _host("web1", 2)
+    host.machine = host.netns = th.machine_name(tmp_path / "tbA", 2)
+    other = {"vb-web1", "web1"}  # another run's old-style host of the same name
+    calls, nspawn_dir = _record_release(monkeypatch, tmp_path, {f"vb-{host.machine}", host.machine} | other)
+    th.release_links(host)
+    assert ["ip", "link", "delete", f"vb-{host.machine}"] in calls
+    assert ["ip", "netns", "delete", host.machine] in calls
+    assert not any("web1" in argv for argv in calls), calls
+    assert not (nspawn_dir / "propagate" / host.machine).exists()
+    assert (nspawn_dir / "propagate" / "web1").exists()
 
 
 def test_run_json_round_trip(tmp_path):
@@ -439,6 +590,49 @@ def test_registry_names_of_deleted_runs_are_reclaimed(tmp_path):
     a.rmdir()
     with reg.locked():
         reg.claim_names(b, ["web1"])
+
+
+def test_registry_lets_two_runs_share_host_names_through_distinct_machine_names(tmp_path):
+    reg = _registry(tmp_path)
+    a, b = tmp_path / "tbA", tmp_path / "tbB"
+    a.mkdir()
+    b.mkdir()
+    info = th.RunInfo("x", "ltbx", 5, "10.213.5.1", "fd00:213:5::1")
+    plan_a = th_lifecycle._plan_new_hosts(a, ["web1", "web2"], {}, info, a / "id_ed25519")
+    plan_b = th_lifecycle._plan_new_hosts(b, ["web1", "web2"], {}, info, b / "id_ed25519")
+    assert [h.name for h in plan_a] == [h.name for h in plan_b] == ["web1", "web2"]
+    with reg.locked():
+        reg.claim_names(a, [h.machine for h in plan_a])
+        reg.claim_names(b, [h.machine for h in plan_b])
+        with pytest.raises(th.TestHostError, match=plan_a[0].machine):
+            reg.claim_names(b, [plan_a[0].machine])
+    assert sorted(p.name for p in (reg.base / "names").iterdir()) == sorted(
+        h.machine for h in plan_a + plan_b)
+
+
+def test_plan_new_hosts_takes_free_slots_and_machine_names_from_them(tmp_path):
+    info = th.RunInfo("x", "ltbx", 5, "10.213.5.1", "fd00:213:5::1")
+    existing = _host("web1", 2)
+    existing.machine = existing.netns = th.machine_name(tmp_path, 2)
+    plan = th_lifecycle._plan_new_hosts(tmp_path, ["web1", "db1", "db2"], {"web1": existing}, info,
+                                        tmp_path / "id_ed25519")
+    assert [(h.name, h.slot) for h in plan] == [("db1", 3), ("db2", 4)]
+    for host in plan:
+        _assert_good_machine(host.machine)
+        assert host.machine == host.netns == th.machine_name(tmp_path, host.slot)
+        assert (host.address, host.address6) == th.address_pair(5, host.slot)
+        assert host.bridge == "ltbx" and host.identity_file == str(tmp_path / "id_ed25519")
+
+
+def test_a_new_host_is_refused_when_its_machine_netns_exists_not_its_host_name(monkeypatch, tmp_path):
+    monkeypatch.setattr(th_lifecycle, "NETNS_DIR", tmp_path)
+    host = _host("web1", 2)
+    host.machine = host.netns = th.machine_name(tmp_path / "run", 2)
+    (tmp_path / "web1").touch()  # another run's host of the same name: no clash
+    th_lifecycle._check_machine_free(host)
+    (tmp_path / host.machine).touch()
+    with pytest.raises(th.TestHostError, match=f"machine name {host.machine} \\(host web1\\) is taken"):
+        th_lifecycle._check_machine_free(host)
 
 
 def test_registry_rejects_invalid_names(tmp_path):

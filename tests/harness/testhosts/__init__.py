@@ -20,10 +20,12 @@ host), ``run.json`` (bridge, subnet, apt proxy), ``inventory.yml``, ``ssh_config
 ``known_hosts`` (the hosts' real keys, read from their disks, so SSH can check them strictly),
 the SSH key ``id_ed25519`` and ``machines/NAME/`` (overlay upper dir, mount point, logs).
 
-Machine-wide bookkeeping lives in ``/run/liftoff-testhosts`` (subnet and host-name
-reservations, under a lock), so concurrent runs never share a subnet, a bridge or a host name.
-Host names are machine-wide while a run is up: they name the veth (``vb-NAME``) and the
-network namespace (``ip netns exec NAME ...``, the way in when SSH is locked out).
+Machine-wide bookkeeping lives in ``/run/liftoff-testhosts`` (subnet and machine-name
+reservations, under a lock), so concurrent runs never share a subnet, a bridge or a machine name.
+Host names are per run (the same scenario can run twice at once): each host also has an nspawn
+machine name derived from the run id and its address slot (``m<run id[:7]>-<slot>``), which names
+its veth (``vb-MACHINE``), its cgroups and its network namespace (``ip netns exec MACHINE ...``,
+the way in when SSH is locked out; ``hosts.json`` records it as ``machine`` and ``netns``).
 Every process this package ends is one it started, found by PID and checked by command line.
 """
 
@@ -35,7 +37,7 @@ from .config import (
     APT_TIMEOUT, TestHostError,
 )
 from .names import (
-    validate_name, run_id, bridge_name, bridge_mac, default_names, subnets, address_pair, free_slot,
+    MACHINE_MAX, validate_name, validate_machine, machine_name, run_id, bridge_name, bridge_mac, default_names, subnets, address_pair, free_slot,
     subnet_indexes_in_use, pick_subnet_index,
 )
 from .render import (
@@ -62,7 +64,8 @@ from .rootfs import (
     JOURNALD_DROPIN, RECIPE_REVISION, recipe_version, rootfs_current, rootfs_in_use, ensure_rootfs,
 )
 from .network import (
-    ensure_bridge, delete_bridge, start_apt_proxy, stop_apt_proxy, attach_netns, release_links,
+    ensure_bridge, delete_bridge, start_apt_proxy, stop_apt_proxy, veth_name, nspawn_runtime_dirs,
+    attach_netns, release_links,
 )
 from .cgroups import (
     cgroup_hierarchies, host_cgroups, remove_cgroups,
@@ -81,7 +84,7 @@ from .cli import (
 __all__ = [
     "CACHE_DIR", "ROOTFS", "ROOTFS_LOCK", "STAMP_PATH", "REGISTRY_DIR", "NSPAWN_RUN_DIR",
     "NETNS_DIR", "DEBIAN_SOURCES", "SUITE", "USER", "SSH_PORT", "APT_PROXY_PORT", "BOOT_TIMEOUT",
-    "POWEROFF_TIMEOUT", "APT_TIMEOUT", "TestHostError", "validate_name", "run_id", "bridge_name",
+    "POWEROFF_TIMEOUT", "APT_TIMEOUT", "TestHostError", "MACHINE_MAX", "validate_name", "validate_machine", "machine_name", "run_id", "bridge_name",
     "bridge_mac", "default_names", "subnets", "address_pair", "free_slot", "subnet_indexes_in_use",
     "pick_subnet_index", "parse_debian_mirror", "network_unit", "hosts_file", "apt_proxy_conf",
     "known_hosts_lines", "inventory_yaml", "ssh_config_text", "Host", "RunInfo", "write_atomic",
@@ -93,7 +96,7 @@ __all__ = [
     "require_machine", "BASE_PACKAGES", "LATE_PACKAGES", "DEBCONF_SELECTIONS", "MASKED_UNITS",
     "ENABLED_UNITS", "HOST_KEYS_UNIT", "JOURNALD_DROPIN", "RECIPE_REVISION", "recipe_version",
     "rootfs_current", "rootfs_in_use", "ensure_rootfs", "ensure_bridge", "delete_bridge",
-    "start_apt_proxy", "stop_apt_proxy", "attach_netns", "release_links", "cgroup_hierarchies",
+    "start_apt_proxy", "stop_apt_proxy", "veth_name", "nspawn_runtime_dirs", "attach_netns", "release_links", "cgroup_hierarchies",
     "host_cgroups", "remove_cgroups", "ssh_banner_ok", "check_overlay_path", "machine_dir",
     "host_root", "mount_overlay", "personalize", "nspawn_argv", "launch", "wait_ready", "host_logs",
     "poweroff", "release_host_resources", "ensure_key", "write_access_files", "up", "stop", "start",

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from .names import validate_machine
 from .state import RunInfo
 from .system import read_mountinfo
 
@@ -30,9 +31,11 @@ def cgroup_hierarchies(mountinfo_text: str) -> list[str]:
     return found
 
 
-def host_cgroups(info: RunInfo, name: str) -> list[Path]:
-    return [Path(h) / "liftoff-testhosts" / info.run_id / name
-            for h in cgroup_hierarchies(read_mountinfo())]
+def host_cgroups(info: RunInfo, machine: str, mountinfo_text: str | None = None) -> list[Path]:
+    """The host's cgroups: ``liftoff-testhosts/<run id>/MACHINE`` in each hierarchy."""
+    text = read_mountinfo() if mountinfo_text is None else mountinfo_text
+    return [Path(h) / "liftoff-testhosts" / info.run_id / validate_machine(machine)
+            for h in cgroup_hierarchies(text)]
 
 
 def _enter_cgroups(paths: list[Path]) -> None:

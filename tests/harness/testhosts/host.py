@@ -81,8 +81,10 @@ def personalize(root: Path, host: Host, peers: list[Host], info: RunInfo,
 def nspawn_argv(root: Path, host: Host) -> list[str]:
     """The systemd-nspawn command for a host.
 
-    ``--boot`` runs the image's systemd as PID 1; ``--network-bridge`` gives the host a veth
-    ``vb-NAME`` on the run's bridge (``host0`` inside). This machine's PID 1 is not systemd, so
+    ``--boot`` runs the image's systemd as PID 1. ``--machine`` is the host's machine name,
+    unique on this machine (two runs may share host names); ``--hostname`` keeps the container's
+    hostname the host name. ``--network-bridge`` gives the host a veth ``vb-MACHINE`` on the
+    run's bridge (``host0`` inside). This machine's PID 1 is not systemd, so
     nothing registers with machined (``--register=no``) or makes a scope unit (``--keep-unit``);
     the host's cgroups are set up by ``launch``. ``--console=passive`` sends output to the log,
     not a tty. resolv.conf and the timezone are the image's own (``personalize`` writes them),
@@ -90,7 +92,8 @@ def nspawn_argv(root: Path, host: Host) -> list[str]:
     """
     return [
         shutil.which("systemd-nspawn") or "/usr/bin/systemd-nspawn", "--quiet", "--boot",
-        f"--directory={root}", f"--machine={host.name}", f"--network-bridge={host.bridge}",
+        f"--directory={root}", f"--machine={host.machine}", f"--hostname={host.name}",
+        f"--network-bridge={host.bridge}",
         "--register=no", "--keep-unit", "--console=passive", "--resolv-conf=off",
         "--timezone=off", "--link-journal=no",
     ]
@@ -99,7 +102,7 @@ def nspawn_argv(root: Path, host: Host) -> list[str]:
 def launch(run_dir: Path, host: Host, info: RunInfo) -> None:
     """Start the host's systemd-nspawn in its own session and cgroups; does not wait."""
     root = host_root(run_dir, host.name)
-    cgroups = host_cgroups(info, host.name)
+    cgroups = host_cgroups(info, host.machine)
     for path in cgroups:
         _make_cgroup(path)
     log_path = machine_dir(run_dir, host.name) / "nspawn.log"
@@ -178,7 +181,7 @@ def host_logs(run_dir: Path, host: Host, lines: int = 60) -> str:
     if journal.is_dir() and shutil.which("journalctl"):
         proc = run(["journalctl", "-D", str(journal), "--no-pager", "-n", str(lines), "-o", "short-monotonic"],
                    check=False, timeout=30)
-        parts.append(f"--- journal of {host.name} ---\n" + (proc.stdout or proc.stderr).strip())
+        parts.append(f"--- journal of {host.name} (machine {host.machine}) ---\n" + (proc.stdout or proc.stderr).strip())
     return "\n".join(parts) or "(no logs)"
 
 

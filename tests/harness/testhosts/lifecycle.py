@@ -15,9 +15,11 @@ from .host import (
     release_host_resources, wait_ready,
 )
 from .names import (
-    address_pair, bridge_name, free_slot, run_id, subnet_indexes_in_use, validate_name,
+    address_pair, bridge_name, free_slot, machine_name, run_id, subnet_indexes_in_use, validate_name,
 )
-from .network import delete_bridge, ensure_bridge, release_links, start_apt_proxy, stop_apt_proxy
+from .network import (
+    delete_bridge, ensure_bridge, release_links, start_apt_proxy, stop_apt_proxy, veth_name,
+)
 from .preflight import require_machine
 from .registry import Registry
 from .render import inventory_yaml, known_hosts_lines, ssh_config_text
@@ -63,14 +65,31 @@ def _ensure_run_info(run_dir: Path, registry: Registry) -> RunInfo:
     return info
 
 
-def _check_name_free(name: str, owned: bool) -> None:
-    """Refuse to boot a host whose veth or netns name exists and is not this run's."""
-    if owned:
-        return
-    clashes = [p for p in (f"/sys/class/net/vb-{name}", str(NETNS_DIR / name)) if os.path.exists(p)]
+def _check_machine_free(host: Host) -> None:
+    """Refuse to boot a new host whose veth or netns (named by its machine name) exists."""
+    clashes = [p for p in (f"/sys/class/net/{veth_name(host.machine)}", str(NETNS_DIR / host.netns))
+               if os.path.exists(p)]
     if clashes:
-        raise TestHostError(f"host name {name} is taken on this machine ({', '.join(clashes)}); "
-                            "pick another name or clean up the old run")
+        raise TestHostError(f"machine name {host.machine} (host {host.name}) is taken on this machine "
+                            f"({', '.join(clashes)}); clean up the old run or use another run dir")
+
+
+def _plan_new_hosts(run_dir: Path, names: list[str], hosts: dict[str, Host], info: RunInfo,
+                    key_path: Path) -> list[Host]:
+    """Hosts for the ``names`` not yet in ``hosts``: a free address slot each and the machine
+    name derived from the run and that slot. Nothing is recorded yet."""
+    slots = [h.slot for h in hosts.values()]
+    new = []
+    for name in names:
+        if name in hosts:
+            continue
+        slot = free_slot(slots)
+        slots.append(slot)
+        address, address6 = address_pair(info.subnet_index, slot)
+        machine = machine_name(run_dir, slot)
+        new.append(Host(name, address, address6, USER, SSH_PORT, str(key_path), None, machine,
+                        info.bridge, slot, machine=machine))
+    return new
 
 
 def up(run_dir: Path, names: list[str], apt_proxy: bool = True, timeout: float = BOOT_TIMEOUT,
@@ -88,9 +107,18 @@ def up(run_dir: Path, names: list[str], apt_proxy: bool = True, timeout: float =
     with file_lock(run_dir / ".lock"):
         hosts = {h.name: h for h in load_hosts(run_dir)}
         info = _ensure_run_info(run_dir, registry)
-        with registry.locked():
-            registry.claim_names(run_dir, names, alive=[n for n in names if n in hosts])
         key_path, public_key = ensure_key(run_dir)
+        new_hosts = {h.name: h for h in _plan_new_hosts(run_dir, names, hosts, info, key_path)}
+        with registry.locked():
+            registry.claim_names(run_dir, [(hosts.get(n) or new_hosts[n]).machine for n in names],
+                                 alive=[hosts[n].machine for n in names if n in hosts])
+        try:
+            for host in new_hosts.values():
+                _check_machine_free(host)
+        except TestHostError:
+            with registry.locked():  # nothing of them recorded: let the claims go again
+                registry.release_names(run_dir, [h.machine for h in new_hosts.values()])
+            raise
         ensure_bridge(info, run_dir)
         proxy = start_apt_proxy(info, run_dir) if apt_proxy else None
         save_run(run_dir, info)
@@ -104,12 +132,7 @@ def up(run_dir: Path, names: list[str], apt_proxy: bool = True, timeout: float =
             if host is None or not (machine_dir(run_dir, name) / "upper").exists():
                 fresh.add(name)
             if host is None:
-                _check_name_free(name, owned=False)
-                slot = free_slot(h.slot for h in hosts.values())
-                address, address6 = address_pair(info.subnet_index, slot)
-                host = Host(name, address, address6, USER, SSH_PORT, str(key_path), None, name,
-                            info.bridge, slot)
-                hosts[name] = host
+                host = hosts[name] = new_hosts[name]
             host.state = "starting"
             to_boot.append(host)
         save_hosts(run_dir, list(hosts.values()))
@@ -223,7 +246,7 @@ def down(run_dir: Path, registry: Registry | None = None) -> None:
             delete_bridge(info.bridge)
             remove_tree(run_dir / "apt-cacher-ng")
         with registry.locked():
-            registry.release_names(run_dir, [h.name for h in hosts])
+            registry.release_names(run_dir, [h.machine for h in hosts])
             registry.release_subnet(run_dir)
         save_hosts(run_dir, [])
         write_access_files(run_dir, [])

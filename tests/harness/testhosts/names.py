@@ -16,6 +16,14 @@ from .config import TestHostError
 _NAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,9}[a-z0-9])?")
 
 
+# systemd-nspawn names the host side of a bridged veth "vb-" + machine name and shortens it
+# (to a hash) when that exceeds IFNAMSIZ - 1 = 15 characters: 12 keeps "vb-MACHINE" exact.
+MACHINE_MAX = 12
+
+
+_MACHINE_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,%d}[a-z0-9])?" % (MACHINE_MAX - 2))
+
+
 _SUBNET_MIN, _SUBNET_MAX = 0, 255
 
 
@@ -25,8 +33,9 @@ _FIRST_HOST_SLOT, _LAST_HOST_SLOT = 2, 254
 def validate_name(name: str) -> str:
     """Return ``name`` if it can name a host, else raise ValueError.
 
-    1-11 characters of [a-z0-9-], not starting or ending with '-': it becomes the hostname,
-    the netns name and the veth ``vb-NAME``, and Linux interface names stop at 15 characters.
+    1-11 characters of [a-z0-9-], not starting or ending with '-': it becomes the hostname
+    and the inventory name. (Runs made before hosts had a machine name of their own used the
+    host name as machine name, hence as veth ``vb-NAME``; 11 characters keeps those loadable.)
     """
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise ValueError(
@@ -37,6 +46,32 @@ def validate_name(name: str) -> str:
 def run_id(run_dir: Path | str) -> str:
     """A short, stable identifier of a run directory (hash of its absolute path)."""
     return hashlib.sha256(str(Path(run_dir).absolute()).encode()).hexdigest()[:8]
+
+
+def machine_name(run_dir: Path | str, slot: int) -> str:
+    """The nspawn machine name of the host in address slot ``slot`` of ``run_dir``.
+
+    ``m`` + the first 7 characters of the run id + ``-`` + the slot, at most 12 characters:
+    unique per run (one host per slot) and, through the run id, across the run directories of
+    this machine (the registry refuses the rare clash), so two runs can use the same host names
+    at once. It names the veth ``vb-MACHINE``, the netns, the cgroups and nspawn's runtime dirs.
+    """
+    if not 1 <= slot <= _LAST_HOST_SLOT:
+        raise ValueError(f"address slot out of range: {slot}")
+    return validate_machine(f"m{run_id(run_dir)[:7]}-{slot}")
+
+
+def validate_machine(machine: str) -> str:
+    """Return ``machine`` if it can name an nspawn machine here, else raise ValueError.
+
+    1-12 characters of [a-z0-9-], not starting or ending with '-' (a valid hostname label, and
+    ``vb-MACHINE`` fits in an interface name unshortened). Host names are valid machine names:
+    hosts recorded before machine names existed use their host name.
+    """
+    if not isinstance(machine, str) or not _MACHINE_RE.fullmatch(machine):
+        raise ValueError(f"invalid machine name {machine!r}: use 1-{MACHINE_MAX} of [a-z0-9-], "
+                         "not starting or ending with '-'")
+    return machine
 
 
 def bridge_name(run_dir: Path | str) -> str:

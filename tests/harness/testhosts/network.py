@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from .config import APT_PROXY_PORT, DEBIAN_SOURCES, NETNS_DIR, NSPAWN_RUN_DIR, REGISTRY_DIR
-from .names import bridge_mac, subnets
+from .names import bridge_mac, subnets, validate_machine
 from .render import parse_debian_mirror
 from .state import Host, RunInfo
 from .system import (
@@ -118,8 +118,26 @@ def stop_apt_proxy(info: RunInfo, run_dir: Path) -> None:
     info.apt_proxy_url = None
 
 
+def veth_name(machine: str) -> str:
+    """The host side of the veth systemd-nspawn makes for ``--network-bridge``: ``vb-MACHINE``.
+
+    nspawn replaces a name longer than 15 characters by a hash; machine names are at most 12
+    characters, so this is the name it uses.
+    """
+    return "vb-" + validate_machine(machine)
+
+
+def nspawn_runtime_dirs(machine: str) -> list[Path]:
+    """The per-machine directories systemd-nspawn leaves under /run/systemd/nspawn."""
+    validate_machine(machine)
+    return [NSPAWN_RUN_DIR / "propagate" / machine, NSPAWN_RUN_DIR / "unix-export" / machine]
+
+
 def attach_netns(host: Host) -> None:
-    """Name the host's network namespace so ``ip netns exec NAME ...`` reaches it."""
+    """Name the host's network namespace so ``ip netns exec NETNS ...`` reaches it.
+
+    ``host.netns`` is the host's machine name (its host name in runs made before that).
+    """
     if (NETNS_DIR / host.netns).exists():
         if ns_inode(host.init_pid, "net") == os.stat(NETNS_DIR / host.netns).st_ino:  # type: ignore[arg-type]
             return
@@ -130,16 +148,17 @@ def attach_netns(host: Host) -> None:
 def release_links(host: Host) -> None:
     """Delete the host's veth, netns link and nspawn runtime dirs (its nspawn must be gone).
 
-    The netns link keeps a dead host's namespace, and with it ``vb-NAME``, alive: a new
-    nspawn for the same name would fail on the existing veth, and an SSH ControlPersist
-    master could keep the namespace around for another minute.
+    The netns link keeps a dead host's namespace, and with it ``vb-MACHINE``, alive: a new
+    nspawn for the same machine would fail on the existing veth, and an SSH ControlPersist
+    master could keep the namespace around for another minute. Everything here is named by
+    the machine name, never the host name, which other runs may share.
     """
-    veth = f"vb-{host.name}"
+    veth = veth_name(host.machine)
     if link_exists(veth):
         run(["ip", "link", "delete", veth], check=False)
     if (NETNS_DIR / host.netns).exists():
         run(["ip", "netns", "delete", host.netns])
-    for leftover in (NSPAWN_RUN_DIR / "propagate" / host.name, NSPAWN_RUN_DIR / "unix-export" / host.name):
+    for leftover in nspawn_runtime_dirs(host.machine):
         if leftover.exists():
             unmount_all_under(leftover)
             remove_tree(leftover)

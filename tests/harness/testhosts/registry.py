@@ -1,4 +1,4 @@
-"""Machine-wide reservations of subnets and host names, shared by all runs under a lock."""
+"""Machine-wide reservations of subnets and machine names, shared by all runs under a lock."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .config import REGISTRY_DIR, TestHostError
-from .names import pick_subnet_index, validate_name
+from .names import pick_subnet_index, validate_machine
 
 
 class Registry:
     """Reservations shared by all runs on this machine, in a directory, under an flock.
 
-    ``subnets/<index>`` and ``names/<name>`` each hold the absolute run directory that owns
-    them. A reservation is stale when its run directory is gone, or when it predates the
+    ``subnets/<index>`` and ``names/<machine>`` each hold the absolute run directory that owns
+    them. ``names/`` holds nspawn machine names (``Host.machine``), not host names: two runs may
+    share host names, never machine names (hosts recorded before machine names existed use
+    their host name as machine name, so their reservations stay where they were). A reservation is stale when its run directory is gone, or when it predates the
     last boot and nothing of it is left (this machine's /run survives reboots).
     """
 
@@ -83,25 +85,30 @@ class Registry:
             (self.base / "subnets" / str(index)).unlink(missing_ok=True)
 
     def claim_names(self, run_dir: Path, names: Iterable[str], alive: Iterable[str] = ()) -> None:
-        """Reserve host names for ``run_dir``; raise if another live run holds one."""
+        """Reserve machine names for ``run_dir``; raise if another live run holds one.
+
+        ``alive``: those of ``names`` whose host is known to run (a reservation from before
+        the last boot is still honoured for them).
+        """
         me = str(Path(run_dir).absolute())
+        names = [validate_machine(name) for name in names]
         alive = set(alive)
         conflicts = []
         for name in names:
-            entry = self.base / "names" / validate_name(name)
+            entry = self.base / "names" / name
             owner = self._owner(entry)
             if owner and owner != me and not self._stale(entry, alive=name in alive):
                 conflicts.append(f"{name} (run dir {owner})")
         if conflicts:
-            raise TestHostError("host names in use by another run: " + ", ".join(conflicts)
-                                + "; pick other names or run `down` on that run dir")
+            raise TestHostError("machine names in use by another run: " + ", ".join(conflicts)
+                                + "; run `down` on that run dir or use another run dir")
         for name in names:
             (self.base / "names" / name).write_text(me + "\n")
 
     def release_names(self, run_dir: Path, names: Iterable[str]) -> None:
         me = str(Path(run_dir).absolute())
         for name in names:
-            entry = self.base / "names" / name
+            entry = self.base / "names" / validate_machine(name)
             if self._owner(entry) == me:
                 entry.unlink(missing_ok=True)
 

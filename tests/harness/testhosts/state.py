@@ -12,7 +12,13 @@ from pathlib import Path
 
 @dataclass
 class Host:
-    """One test host, as recorded in ``hosts.json``."""
+    """One test host, as recorded in ``hosts.json``.
+
+    ``name`` is the host's hostname and its name in the inventory, ssh_config and known_hosts;
+    ``machine`` is its systemd-nspawn machine name, unique on this machine (``names.machine_name``),
+    which names its veth ``vb-MACHINE``, netns, cgroups and nspawn runtime dirs. Entries written
+    before machine names existed have none: their machine name is their host name.
+    """
 
     name: str
     address: str
@@ -27,6 +33,11 @@ class Host:
     init_pid: int | None = None
     state: str = "stopped"
     cgroups: list[str] = field(default_factory=list)
+    machine: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.machine:
+            self.machine = self.name
 
     @classmethod
     def from_dict(cls, data: dict) -> "Host":
