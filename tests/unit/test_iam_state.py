@@ -110,7 +110,7 @@ def test_desired_refuses_a_malformed_statement_naming_it():
 
 def test_empty_account_everything_is_missing(aws):
     desired = iam_desired(INPUTS)
-    found, _ = read()
+    found = read()[0]
     drift = iam_drift(desired, found)
     assert drift == {
         "users": ["alice", "bob"], "groups": [f"{PREFIX}-admins", f"{PREFIX}-deployers"],
@@ -153,13 +153,13 @@ def test_converged_account_nothing_differs_in_a_few_reads(aws):
 def test_a_change_made_by_hand_is_found_and_nothing_else(aws, drift_it, kind, name):
     desired = iam_desired(INPUTS)
     drift_it(converge(desired))
-    found, _ = read()
+    found = read()[0]
     assert iam_drift(desired, found) == dict(NOTHING, **{kind: [name]})
 
 
 def test_a_user_on_another_path_is_not_ours(aws):
     boto3.client("iam").create_user(UserName="alice", Path="/elsewhere/")
-    found, _ = read()
+    found = read()[0]
     assert found["users"] == []
     assert [(u["user_name"], u["path"]) for u in found["account_users"]] == [("alice", "/elsewhere/")]
     assert "alice" in iam_drift(iam_desired(INPUTS), found)["users"]
@@ -171,7 +171,7 @@ def test_order_and_single_item_lists_in_documents_do_not_count(aws):
     app = next(r for r in desired["roles"] if r["key"] == "app")
     same = {"Statement": [dict(app["inline"]["Statement"][0], Action="s3:GetObject")], "Version": "2012-10-17"}
     iam.put_role_policy(RoleName=app["name"], PolicyName=app["name"], PolicyDocument=json.dumps(same))
-    found, _ = read()
+    found = read()[0]
     assert iam_drift(desired, found) == NOTHING
 
 

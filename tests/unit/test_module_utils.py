@@ -83,7 +83,7 @@ def test_ensure_tags_changes_only_what_differs_and_never_in_check_mode():
     changed, after = core.ensure_tags(SimpleNamespace(check_mode=False), after, desired, True, set_tags, unset_tags)
     assert not changed and calls == []
 
-    changed, _ = core.ensure_tags(SimpleNamespace(check_mode=False), current, {"New": "y"}, False, set_tags, unset_tags)
+    changed = core.ensure_tags(SimpleNamespace(check_mode=False), current, {"New": "y"}, False, set_tags, unset_tags)[0]
     assert changed and calls == [("set", {"New": "y"})]  # purge_tags=False keeps the others
     calls.clear()
     assert core.ensure_tags(SimpleNamespace(check_mode=False), current, None, True, set_tags, unset_tags) == (False, current)
