@@ -45,7 +45,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _list:
-  description: Findings, sorted, each a dict with C(file), C(line) and C(type) (the detector's name).
+  description: >-
+    Findings, sorted, each a dict with C(file), C(line), C(type) (the detector's name) and C(where)
+    (C(file:line (type)), for messages).
   type: list
   elements: dict
 """
@@ -105,7 +107,7 @@ def scan(root, files, baseline=None, entropy=True):
         for name, secret in secrets:
             if (name, secret.secret_hash) not in accepted:
                 findings.add((name, secret.line_number or 0, secret.type))
-    return [{"file": f, "line": line, "type": kind} for f, line, kind in sorted(findings)]
+    return [{"file": f, "line": line, "type": kind, "where": f"{f}:{line} ({kind})"} for f, line, kind in sorted(findings)]
 
 
 class LookupModule(LookupBase):

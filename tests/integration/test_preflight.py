@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,29 @@ def test_bad_input_is_rejected_with_the_variable_name(playbook, aws, project):
     assert result.rc != 0, result
     assert "preflight_refuse_root" in result.stdout + result.stderr
     assert aws.calls() == []
+
+
+def test_refuses_the_aws_cli_access_key_json_and_a_root_key_csv(playbook, aws, project):
+    """What `aws iam create-access-key` prints, saved under any name, and a root-key CSV under its own name."""
+    key_id, secret = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    (project / "deploy-key.json").write_text(
+        '{"AccessKey": {"UserName": "ci", "AccessKeyId": "%s", "SecretAccessKey": "%s"}}\n' % (key_id, secret))
+    (project / "rootkey.csv").write_text("# empty\n")  # refused by its name alone
+    result = playbook(PLAYBOOK, extra_vars={"preflight_project_dir": str(project)})
+    assert result.rc != 0, result
+    assert "deploy-key.json:1 (AWS Access Key)" in result.stdout, result
+    assert "rootkey.csv" in result.stdout
+    assert secret not in result.stdout + result.stderr and key_id not in result.stdout + result.stderr
+    assert aws.calls() == []
+
+
+def test_a_finding_accepted_in_the_baseline_passes(playbook, aws, project):
+    fixture = project / "tests" / "fixture.yml"
+    fixture.parent.mkdir()
+    fixture.write_text("aws_access_key_id: AKIAIOSFODNN7EXAMPLE\n")
+    refused = playbook(PLAYBOOK, extra_vars={"preflight_project_dir": str(project)})
+    assert refused.rc != 0 and "tests/fixture.yml:1" in refused.stdout, refused
+    subprocess.run([str(Path(sys.executable).parent / "detect-secrets"), "scan", "tests/fixture.yml"],
+                   cwd=project, check=True, stdout=open(project / ".secrets.baseline", "w"))
+    accepted = playbook(PLAYBOOK, extra_vars={"preflight_project_dir": str(project)})
+    assert accepted.rc == 0, accepted
