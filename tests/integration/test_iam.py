@@ -296,6 +296,17 @@ def test_teardown_removes_ours_and_nothing_else(run, aws, secrets):
 
 @pytest.mark.parametrize("extra, users, message", [
     ({}, [{"name": "zed", "groups": ["admin"]}], "iam_users entry zed references unknown group(s) admin"),
+    ({}, [{"name": "zed", "groups": "admins"}],
+     "iam_users entry zed: groups is \"admins\", not a list. Write a list, even for one group, like groups: [admins]"),
+    ({"iam_password_min_length": 5}, USERS,
+     "iam_password_min_length is 5: the minimum password length must be a whole number from 6 to 128"),
+    ({"iam_password_min_length": 129}, USERS, "iam_password_min_length is 129"),
+    ({"iam_password_max_age_days": 1096}, USERS,
+     "iam_password_max_age_days is 1096: days before a password expires (0: never) must be a whole number from 1 to 1095 (or 0)"),
+    ({"iam_password_reuse_prevention": 25}, USERS,
+     "iam_password_reuse_prevention is 25: previous passwords that cannot be reused (0: reuse allowed) must be a whole number"
+     " from 1 to 24 (or 0)"),
+    ({"iam_password_reuse_prevention": -1}, USERS, "iam_password_reuse_prevention is -1"),
     ({"iam_deployer_statements": [{"actions": ["s3:GetObject"], "resources": ["*"]}]}, USERS,
      "missing required arguments: effect"),
     ({"iam_app_role_statements": [{"effect": "Allow", "resources": ["*"]}]}, USERS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,34 @@ def test_refuses_another_account(playbook, aws, project):
                                             "preflight_expected_account_id": "210987654321"})
     assert result.rc != 0, result
     assert "belong to account 123456789012" in result.stdout
+
+
+@pytest.mark.parametrize("account_id", ["123456789012", 123456789012], ids=["quoted", "unquoted-int"])
+def test_expected_account_id_as_string_or_number_is_accepted(playbook, aws, project, account_id):
+    result = playbook(PLAYBOOK, extra_vars={"preflight_project_dir": str(project),
+                                            "preflight_expected_account_id": account_id})
+    assert result.rc == 0, result
+    assert "account:  123456789012" in result.stdout
+    assert aws.writes() == []
+
+
+@pytest.mark.parametrize("account_id", ["210987654321", 210987654321], ids=["quoted", "unquoted-int"])
+def test_another_account_is_refused_as_string_or_number(playbook, aws, project, account_id):
+    result = playbook(PLAYBOOK, extra_vars={"preflight_project_dir": str(project),
+                                            "preflight_expected_account_id": account_id})
+    assert result.rc != 0, result
+    assert "belong to account 123456789012, but preflight_expected_account_id is 210987654321" in result.stdout, result
+    assert aws.writes() == []
+
+
+@pytest.mark.parametrize("account_id", ["12345", 12345, 1234567890123], ids=["short-string", "short-int", "long-int"])
+def test_malformed_expected_account_id_is_refused_by_name(playbook, aws, project, account_id):
+    result = playbook(PLAYBOOK, extra_vars={"preflight_project_dir": str(project),
+                                            "preflight_expected_account_id": account_id})
+    assert result.rc != 0, result
+    assert f"preflight_expected_account_id is {json.dumps(account_id)}: an AWS account ID is 12 digits" in result.stdout, result
+    assert "has no len()" not in result.stdout + result.stderr
+    assert aws.calls() == []
 
 
 def test_sandbox_refuses_a_real_endpoint(playbook, aws, project):

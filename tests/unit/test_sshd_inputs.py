@@ -7,6 +7,8 @@ happens before the first task that touches a host.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tests.harness.playbook import run_playbook
@@ -28,8 +30,8 @@ def check_inputs(tmp_path_factory):
     playbook = work / "inputs.yml"
     playbook.write_text(PLAYBOOK)
 
-    def run(extra_vars: dict):
-        return run_playbook(playbook, inventory="localhost,", extra_vars=extra_vars, tags=["sshd_inputs"],
+    def run(extra_vars: dict, tags: tuple[str, ...] = ("sshd_inputs",)):
+        return run_playbook(playbook, inventory="localhost,", extra_vars=extra_vars, tags=list(tags),
                             home=work / "home")
 
     return run
@@ -59,3 +61,28 @@ def test_good_input_passes_the_checks(check_inputs):
                            "sshd_extra_options": {"PrintMotd": False, "AcceptEnv": ["LANG"]}})
     assert result.rc == 0, result
     assert result.failed == 0
+
+
+ROOT_REFUSAL = 'sshd_permit_root_login is "no" but Ansible logs in as root: connect as a sudo user.'
+
+
+@pytest.mark.parametrize("permit_root_login", ["no", False], ids=["quoted-no", "unquoted-no-is-false"])
+def test_root_lockout_is_refused_for_no_quoted_or_not(check_inputs, permit_root_login):
+    # The lockout guard (tag sshd_access) only reads the connecting user's account, groups and
+    # authorized_keys; the login user is given, as facts.yml would set it. JSON false in -e is what an
+    # unquoted YAML no becomes: the argument spec accepts it, and the guard must still see "no".
+    result = check_inputs({"sshd_permit_root_login": permit_root_login, "__sshd_login_user": "root",
+                           "ansible_python_interpreter": sys.executable},
+                          tags=("sshd_inputs", "sshd_access"))
+    assert result.rc != 0, result
+    assert ROOT_REFUSAL in " ".join(result.stdout.split()), result
+    assert "Refusing to change sshd on localhost: it would lock out root" in " ".join(result.stdout.split()), result
+
+
+@pytest.mark.parametrize("permit_root_login", ["prohibit-password", True], ids=["prohibit-password", "unquoted-yes-is-true"])
+def test_root_login_allowed_is_not_refused_as_a_root_lockout(check_inputs, permit_root_login):
+    result = check_inputs({"sshd_permit_root_login": permit_root_login, "__sshd_login_user": "root",
+                           "ansible_python_interpreter": sys.executable},
+                          tags=("sshd_inputs", "sshd_access"))
+    assert ROOT_REFUSAL not in " ".join(result.stdout.split()), result
+    assert "Refuse to lock the connecting user out" in result.stdout, result  # the guard did run
