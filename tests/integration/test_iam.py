@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -320,6 +321,24 @@ def test_bad_input_fails_before_any_aws_call(run, aws, extra, users, message):
     assert result.rc != 0, result
     assert message in result.stdout + result.stderr, result
     assert aws.calls() == []
+
+
+def test_a_secret_dir_git_would_commit_is_refused_before_any_aws_call(run, aws, tmp_path):
+    repo = tmp_path / "project"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    inside = repo / "secrets"
+    refused = run({"iam_secret_dir": str(inside)})
+    assert refused.rc != 0, refused
+    assert f"{inside}/mfa is inside the git work tree {repo}" in refused.stdout, refused
+    assert aws.calls() == [] and not inside.exists()
+
+    (repo / ".gitignore").write_text("secrets/\n")  # ignored: git would not commit it, so it is accepted
+    accepted = run({"iam_secret_dir": str(inside)})
+    assert accepted.rc == 0, accepted
+    assert (inside / "mfa" / "alice.seed").exists()
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout
+    assert status.split() == ["??", ".gitignore"]  # the secrets are not committable
 
 
 def test_a_same_named_user_outside_our_path_is_not_taken_over(run, aws):
