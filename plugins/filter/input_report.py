@@ -59,6 +59,7 @@ _value:
 """
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 
@@ -114,14 +115,17 @@ def _type_errors(name, value, spec):
         return []
     if kind == "list":
         if not isinstance(value, (list, tuple)):
-            return ["%s must be a list, got %s: write [%s] (a YAML list), even for one item"
-                    % (name, _describe(value), value if not isinstance(value, Mapping) else "...")]
+            return ["%s is %s, not a list: write a list, even for one item, like %s: [%s]"
+                    % (name, json.dumps(value) if not isinstance(value, Mapping) else "a dict",
+                       name.rsplit(".", 1)[-1].split("[")[0], value if not isinstance(value, Mapping) else "...")]
         errors = []
         element = {"type": spec.get("elements", "raw")}
         if spec.get("options"):
             element["options"] = spec["options"]
         for index, item in enumerate(value):
-            errors.extend(_type_errors("%s[%d]" % (name, index), item, element))
+            label = item.get("name", item.get("key")) if isinstance(item, Mapping) else None
+            errors.extend(_type_errors("%s[%d]%s" % (name, index, " (%s)" % label if isinstance(label, str) else ""),
+                                       item, element))
         return errors
     if kind == "dict":
         if not isinstance(value, Mapping):
@@ -132,6 +136,9 @@ def _type_errors(name, value, spec):
                 errors.extend(_type_errors("%s.%s" % (name, key), value[key], sub))
         return errors
     if kind == "str":
+        choices = [str(c).lower() for c in spec.get("choices") or []]
+        if isinstance(value, bool) and ("yes" if value else "no") in choices:
+            return []  # unquoted yes/no where the choices are yes/no: the role reads it as the word meant
         if isinstance(value, bool):
             words = "yes" if value else "no"
             return ["%s is %s, not a string: YAML reads an unquoted %s (or yes/no/on/off/true/false) as a "
@@ -235,9 +242,10 @@ def _shared(values, regions, errors, warnings):
 def _preflight(values, regions, errors, warnings):
     errors.extend(_region_errors("preflight_region", values.get("preflight_region"), regions))
     account = values.get("preflight_expected_account_id")
-    if isinstance(account, int) and not isinstance(account, bool):
-        errors.append("preflight_expected_account_id is the number %d: write the account ID in quotes, like "
-                      "preflight_expected_account_id: \"123456789012\" (an unquoted ID loses leading zeros)" % account)
+    if isinstance(account, int) and not isinstance(account, bool) and len(str(account)) != 12:
+        errors.append("preflight_expected_account_id is %d: an AWS account ID is 12 digits; write the account ID in "
+                      "quotes, like preflight_expected_account_id: \"012345678901\" (unquoted, YAML reads it as a "
+                      "number and drops the leading zeros)" % account)
 
 
 def _iam(values, regions, errors, warnings):
@@ -259,13 +267,18 @@ def _iam(values, regions, errors, warnings):
             if not IAM_NAME.match(role["key"]) or len(full) > 64:
                 errors.append("iam_roles[%d].key is %r: the IAM role %r must be at most 64 letters, digits and "
                               "+=,.@_- (iam_name_prefix is %d characters)" % (index, role["key"], full, len(prefix)))
-    ranges = (("iam_password_min_length", 6, 128, ""), ("iam_password_max_age_days", 0, 1095, " (0: never expire)"),
-              ("iam_password_reuse_prevention", 0, 24, " (0: no reuse check)"))
+    # (variable, what it means, lowest, highest, whether 0 switches the rule off): AWS's ranges, named by the
+    # role variable rather than the module option.
+    ranges = (("iam_password_min_length", "the minimum password length", 6, 128, False),
+              ("iam_password_max_age_days", "days before a password expires (0: never)", 1, 1095, True),
+              ("iam_password_reuse_prevention", "previous passwords that cannot be reused (0: reuse allowed)", 1, 24,
+               True))
     if values.get("iam_password_policy_manage", True):
-        for name, low, high, note in ranges:
+        for name, means, low, high, zero in ranges:
             number = _int(values, name, low)
-            if number is not None and not low <= number <= high:
-                errors.append("%s is %s: AWS accepts %d to %d%s" % (name, number, low, high, note))
+            if number is not None and not (low <= number <= high or (zero and number == 0)):
+                errors.append("%s is %s: %s must be a whole number from %d to %d%s"
+                              % (name, number, means, low, high, " (or 0)" if zero else ""))
     for name in ("iam_upload_bucket", "iam_site_bucket", "iam_thumbnail_bucket", "iam_codedeploy_bucket"):
         errors.extend(_bucket_errors(name, values.get(name)))
     wide = []
@@ -321,15 +334,18 @@ def _network(values, regions, errors, warnings):
                    [port] if port is not None else [], warnings, errors)
 
 
+# iptables_state absent deletes iptables_config_dir with everything in it: only a directory this role
+# alone uses is accepted, one whose last two components are liftoff/iptables under /etc, /var or /opt
+# (the distribution's own /etc/iptables is refused).
+CONFIG_DIR = re.compile(r"^/(etc|var|opt)/([A-Za-z0-9_.-]+/)*liftoff/iptables/?$")
+
+
 def _iptables(values, regions, errors, warnings):
     path = values.get("iptables_config_dir")
-    if isinstance(path, str):
-        parts = [p for p in path.split("/") if p]
-        if not path.startswith("/") or ".." in parts or not any("liftoff" in p for p in parts) \
-                or len(parts) < 2 or parts[0] not in ("etc", "var", "opt"):
-            errors.append("iptables_config_dir is %r: state absent deletes this directory, so it must be one of "
-                          "its own under /etc, /var or /opt whose path names liftoff, like /etc/liftoff/iptables"
-                          % path)
+    if isinstance(path, str) and (not CONFIG_DIR.match(path) or {".", ".."} & set(path.split("/"))):
+        errors.append("iptables_config_dir is %r: iptables_state absent deletes this directory with everything in "
+                      "it, so it must be one only this role uses: a path under /etc, /var or /opt ending in "
+                      "liftoff/iptables, like the default /etc/liftoff/iptables" % path)
     if values.get("iptables_state", "present") == "present":
         ports = [int(p) for p in [values.get("iptables_ssh_port")] + list(values.get("iptables_ssh_extra_ports") or [])
                  if _is_int(p)]
@@ -340,6 +356,8 @@ def _sshd(values, regions, errors, warnings):
     return  # the type checks catch an unquoted sshd_permit_root_login: no; the rest lives in tasks/inputs.yml
 
 
+# The shared settings an AWS role passes along with its own, so a step run alone checks them too.
+SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network,
           "iptables": _iptables, "sshd": _sshd}
 
@@ -354,8 +372,11 @@ def input_report(values, role, spec=None, extra_regions=None):
     for name, option in sorted((spec or {}).items()):
         if name in values:
             errors.extend(_type_errors(name, values[name], option or {}))
-    if not errors and role in CHECKS:  # role checks assume the types are right
-        CHECKS[role](values, regions, errors, warnings)
+    if not errors:  # the checks below assume the types are right
+        if role != "liftoff" and any(name in values for name in SHARED):
+            _shared(values, regions, errors, warnings)
+        if role in CHECKS:
+            CHECKS[role](values, regions, errors, warnings)
     return {"errors": errors, "warnings": warnings}
 
 

@@ -298,7 +298,7 @@ def test_teardown_removes_ours_and_nothing_else(run, aws, secrets):
 @pytest.mark.parametrize("extra, users, message", [
     ({}, [{"name": "zed", "groups": ["admin"]}], "iam_users entry zed references unknown group(s) admin"),
     ({}, [{"name": "zed", "groups": "admins"}],
-     "iam_users entry zed: groups is \"admins\", not a list. Write a list, even for one group, like groups: [admins]"),
+     "iam_users[0] (zed).groups is \"admins\", not a list: write a list, even for one item, like groups: [admins]"),
     ({"iam_password_min_length": 5}, USERS,
      "iam_password_min_length is 5: the minimum password length must be a whole number from 6 to 128"),
     ({"iam_password_min_length": 129}, USERS, "iam_password_min_length is 129"),

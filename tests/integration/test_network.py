@@ -311,9 +311,9 @@ def test_refuses_to_adopt_a_vpc_with_our_name_but_not_our_tags(playbook, aws):
     ({"liftoff_admin_sources": []}, "network_admin_sources (liftoff_admin_sources) is empty"),
     ({"liftoff_admin_sources": ["203.0.113.7"]}, "network_admin_sources[0] (ssh): source '203.0.113.7' has no prefix"),
     ({"network_db_ports": [3306, 70000]}, "network_db_ports=[3306, 70000]"),
-    ({"network_db_ports": 3306}, "network_db_ports is 3306, not a list: write a list, even for one port, like network_db_ports: [3306]"),
+    ({"network_db_ports": 3306}, "network_db_ports is 3306, not a list: write a list, even for one item, like network_db_ports: [3306]"),
     ({"network_db_ports": "3306"}, "network_db_ports is \"3306\", not a list: write a list"),
-    ({"network_alb_ports": 443}, "network_alb_ports is 443, not a list: write a list, even for one port, like network_alb_ports: [443]"),
+    ({"network_alb_ports": 443}, "network_alb_ports is 443, not a list: write a list, even for one item, like network_alb_ports: [443]"),
     ({"network_enable_nat": "maybe"}, "network_enable_nat"),
 ])
 def test_bad_input_is_refused_before_any_aws_call(playbook, aws, extra, expected):

@@ -21,21 +21,38 @@ def errors(values, role, **kw):
 # Finding 3: raw values of the wrong type are refused by name, never split or crashed on.
 def test_a_string_where_a_list_is_expected_is_refused_by_name():
     found = errors({"iam_users": [{"name": "alice", "groups": "admins"}]}, "iam")
-    assert found == [found[0]] and found[0].startswith("iam_users[0].groups must be a list, got the string 'admins'")
+    assert found == ['iam_users[0] (alice).groups is "admins", not a list: write a list, even for one item, like groups: [admins]']
 
 
 def test_a_scalar_port_list_is_refused_by_name():
-    assert errors({"network_db_ports": 3306}, "network")[0].startswith("network_db_ports must be a list")
+    assert errors({"network_db_ports": 3306}, "network") == [
+        "network_db_ports is 3306, not a list: write a list, even for one item, like network_db_ports: [3306]"]
 
 
-def test_an_unquoted_no_where_a_string_is_expected_is_refused_with_a_hint_to_quote_it():
-    found = errors({"sshd_permit_root_login": False}, "sshd")
-    assert len(found) == 1 and "unquoted no" in found[0] and 'sshd_permit_root_login: "no"' in found[0]
+def test_an_unquoted_no_where_the_choices_are_yes_no_is_read_as_the_word():
+    # sshd_permit_root_login: no (unquoted) arrives as False; the role reads it as "no", keeping the lockout check
+    assert errors({"sshd_permit_root_login": False}, "sshd") == []
 
 
-def test_an_unquoted_account_id_is_refused_not_crashed_on():
-    found = errors({"preflight_expected_account_id": 123456789012, "preflight_region": "eu-west-1"}, "preflight")
-    assert len(found) == 1 and "write the account ID in quotes" in found[0]
+def test_an_unquoted_no_where_a_free_string_is_expected_is_refused_with_a_hint_to_quote_it():
+    found = errors({"sshd_max_startups": False}, "sshd")
+    assert len(found) == 1 and "unquoted no" in found[0] and 'sshd_max_startups: "no"' in found[0]
+
+
+def test_an_unquoted_twelve_digit_account_id_is_accepted():
+    assert errors({"preflight_expected_account_id": 123456789012, "preflight_region": "eu-west-1"}, "preflight") == []
+
+
+def test_an_unquoted_account_id_that_lost_its_leading_zero_is_refused_not_crashed_on():
+    # preflight_expected_account_id: 012345678901 unquoted: YAML reads the number 12345678901
+    found = errors({"preflight_expected_account_id": 12345678901, "preflight_region": "eu-west-1"}, "preflight")
+    assert len(found) == 1 and "write the account ID in quotes" in found[0] and "is 12 digits" in found[0]
+
+
+def test_an_aws_role_checks_the_shared_settings_it_is_given():
+    # a step run alone (playbooks/iam.yml) still refuses a project name S3 would reject
+    found = errors({"liftoff_project": "My_App", "liftoff_env": "prod", "iam_users": []}, "iam")
+    assert len(found) == 1 and found[0].startswith("liftoff_project is 'My_App'")
 
 
 def test_the_shipped_defaults_pass():
@@ -107,17 +124,21 @@ def test_bad_iam_user_names_are_refused_before_any_call(name):
 
 
 # Finding 6: the config dir absent deletes must be one of its own.
-@pytest.mark.parametrize("path", ["/etc/iptables", "/etc", "/var/lib/iptables", "/etc/liftoff/../iptables"])
+@pytest.mark.parametrize("path", ["/etc/iptables", "/etc", "/var/lib/iptables", "/etc/liftoff/../iptables",
+                                  "/etc/liftoff", "/etc/liftoff/iptables/rules", "/home/liftoff/iptables",
+                                  "/etc/liftoff/./iptables", "etc/liftoff/iptables"])
 def test_a_system_directory_as_iptables_config_dir_is_refused(path):
     assert "state absent deletes this directory" in errors({"iptables_config_dir": path}, "iptables")[0]
 
 
-def test_the_default_iptables_config_dir_passes():
-    assert errors({"iptables_config_dir": "/etc/liftoff/iptables"}, "iptables") == []
+@pytest.mark.parametrize("path", ["/etc/liftoff/iptables", "/var/lib/liftoff/iptables/", "/opt/app/liftoff/iptables"])
+def test_a_directory_of_its_own_passes_as_iptables_config_dir(path):
+    assert errors({"iptables_config_dir": path}, "iptables") == []
 
 
 # Finding 7: password policy ranges name the role variable.
 def test_password_policy_ranges_name_the_role_variable():
     found = errors({"iam_password_min_length": 5, "iam_password_max_age_days": 2000}, "iam")
-    assert found == ["iam_password_min_length is 5: AWS accepts 6 to 128",
-                     "iam_password_max_age_days is 2000: AWS accepts 0 to 1095 (0: never expire)"]
+    assert found == ["iam_password_min_length is 5: the minimum password length must be a whole number from 6 to 128",
+                     "iam_password_max_age_days is 2000: days before a password expires (0: never) must be a whole "
+                     "number from 1 to 1095 (or 0)"]

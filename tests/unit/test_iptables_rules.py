@@ -63,9 +63,12 @@ PLAYBOOK = """\
   gather_facts: false
   vars_files:
     - "{{ iptables_test_role }}/defaults/main.yml"
+    - "{{ iptables_test_role }}/vars/main.yml"
+  vars:
+    role_path: "{{ iptables_test_role }}"
   tasks:
-    - name: Run the role's input checks and normalisation
-      ansible.builtin.include_tasks: "{{ iptables_test_role }}/tasks/inputs.yml"
+    - name: Run the role's input hook (checks and normalisation)
+      ansible.builtin.include_tasks: "{{ iptables_test_role }}/tasks/validate.yml"
 
     - name: Render per OS
       ansible.builtin.include_tasks: render_os.yml
@@ -209,16 +212,16 @@ def test_open_ssh_and_no_logging_render_and_still_end_in_drop(tmp_path):
     ({"liftoff_firewall_rules": [{"name": "web", "port": 80, "sources": ["example.com"]}]},
      "iptables_firewall_rules[0] (web): source 'example.com' is not a CIDR"),
     ({"iptables_config_dir": "/etc/iptables"},
-     "iptables_config_dir is \"/etc/iptables\": iptables_state absent deletes this directory with everything in it, "
+     "iptables_config_dir is '/etc/iptables': iptables_state absent deletes this directory with everything in it, "
      "so it must be one only this role uses: a path under /etc, /var or /opt ending in liftoff/iptables"),
-    ({"iptables_config_dir": "/etc/liftoff"}, "iptables_config_dir is \"/etc/liftoff\": iptables_state absent deletes"),
-    ({"iptables_config_dir": "/etc"}, "iptables_config_dir is \"/etc\": iptables_state absent deletes"),
+    ({"iptables_config_dir": "/etc/liftoff"}, "iptables_config_dir is '/etc/liftoff': iptables_state absent deletes"),
+    ({"iptables_config_dir": "/etc"}, "iptables_config_dir is '/etc': iptables_state absent deletes"),
     ({"iptables_config_dir": "/etc/liftoff/iptables/../.."},
-     "iptables_config_dir is \"/etc/liftoff/iptables/../..\": iptables_state absent deletes"),
+     "iptables_config_dir is '/etc/liftoff/iptables/../..': iptables_state absent deletes"),
     ({"iptables_config_dir": "/home/me/liftoff/iptables"},
-     "iptables_config_dir is \"/home/me/liftoff/iptables\": iptables_state absent deletes"),
+     "iptables_config_dir is '/home/me/liftoff/iptables': iptables_state absent deletes"),
     ({"iptables_config_dir": "/etc/iptables", "iptables_state": "absent"},
-     "iptables_config_dir is \"/etc/iptables\": iptables_state absent deletes"),
+     "iptables_config_dir is '/etc/iptables': iptables_state absent deletes"),
 ])
 def test_bad_input_is_refused_naming_the_variable(tmp_path, extra, message):
     result = _run_playbook(tmp_path, extra)
@@ -231,7 +234,7 @@ def test_bad_input_is_refused_naming_the_variable(tmp_path, extra, message):
 def test_a_config_dir_of_its_own_is_accepted(tmp_path, config_dir):
     result = _run_playbook(tmp_path, {"iptables_config_dir": config_dir})
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "Refuse a config dir this role does not own" in result.stdout
+    assert "Refuse what the check found" in result.stdout  # the input hook ran and passed it
 
 
 def test_extra_ssh_port_gets_the_same_limit_and_sources_while_sshd_moves(tmp_path):

@@ -55,3 +55,49 @@ def test_readme_table_lists_exactly_the_options(role):
     documented = set(re.findall(r"^\| `(" + re.escape(role["name"]) + r"_[a-z0-9_]+)` \|", role["readme"], flags=re.MULTILINE))
     assert sorted(set(role["options"]) - documented) == [], "options missing from the README table"
     assert sorted(documented - set(role["options"])) == [], "README documents options the spec does not have"
+
+
+# The input hook (README, "Validation stage"): every role has one, runs it first, and is in the stage.
+# A hook runs before the run's first write and before the hosts may exist: only controller-side checks.
+HOOK_MODULES = {"ansible.builtin.assert", "ansible.builtin.set_fact", "ansible.builtin.debug", "ansible.builtin.fail"}
+# The one exception: iam asks the local git whether its secret directories would be committed (read-only).
+HOOK_LOCAL_COMMANDS = {"iam": {"Ask git whether the secret directories are inside a work tree and not ignored"}}
+STAGE = {name: yaml.safe_load((REPO_ROOT / "playbooks" / f"validate_{name}.yml").read_text())
+         for name in ("aws", "hosts")}
+
+
+def _modules(task):
+    return {key for key in task if key.startswith("ansible.builtin.") or key.startswith(("amazon.", "community.", "liftoff."))}
+
+
+def test_the_input_hook_only_checks(role):
+    hook = _load(REPO_ROOT / "roles" / role["name"] / "tasks" / "validate.yml")
+    assert hook, f"{role['name']}: tasks/validate.yml (the input hook) is missing"
+    for task in hook:
+        modules = _modules(task)
+        if modules == {"ansible.builtin.command"}:
+            assert task["name"] in HOOK_LOCAL_COMMANDS.get(role["name"], set()), task["name"]
+            assert task.get("changed_when") is False and task.get("check_mode") is False, task["name"]
+            continue
+        assert modules <= HOOK_MODULES, f"{role['name']}: {task['name']} uses {modules - HOOK_MODULES} in the input hook"
+    assert "__liftoff_validated" in hook[-1].get("ansible.builtin.set_fact", {}), "the hook must end by recording its fingerprint"
+
+
+def test_the_role_runs_its_hook_first_whatever_the_tags(role):
+    first = _load(REPO_ROOT / "roles" / role["name"] / "tasks" / "main.yml")[0]
+    include = first.get("ansible.builtin.include_tasks", {})
+    assert include.get("file") == "validate.yml", first
+    assert first.get("tags") == ["always"] and include.get("apply", {}).get("tags") == ["always"], first
+    assert f"__{role['name']}_input_fingerprint" in first.get("when", ""), first
+
+
+def test_the_validation_stage_runs_every_hook(role):
+    steps = [task["loop"] for name in STAGE for play in STAGE[name] for task in play["tasks"]]
+    assert any(role["name"] in loop for loop in steps), f"{role['name']} is missing from playbooks/validate_*.yml"
+
+
+def test_the_stage_comes_first_in_site_and_harden():
+    site = yaml.safe_load((REPO_ROOT / "playbooks" / "site.yml").read_text())
+    harden = yaml.safe_load((REPO_ROOT / "playbooks" / "harden.yml").read_text())
+    assert site[0]["ansible.builtin.import_playbook"] == "validate.yml"
+    assert harden[0]["ansible.builtin.import_playbook"] == "validate_hosts.yml"

@@ -236,19 +236,38 @@ def test_amazon_linux_2023_settings():
 # --------------------------------------------------------------------------------------------
 
 def _find_sshd() -> str | None:
-    for candidate in (os.environ.get("SSHD"), "/usr/sbin/sshd", str(CACHE_DIR / "openssh" / "root" / "usr" / "sbin" / "sshd")):
+    unpacked = CACHE_DIR / "openssh" / "unpacked"
+    cached = str(CACHE_DIR / "openssh" / "root" / "usr" / "sbin" / "sshd")
+    for candidate in (os.environ.get("SSHD"), "/usr/sbin/sshd",
+                      cached if unpacked.exists() and unpacked.read_text().split() == list(UNPACKED) else None):
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    # Unpack (never install: the package would start a server) Debian's openssh-server into .cache.
+    # Unpack (never install: the package would start a server) Debian's openssh-server into .cache,
+    # with the one library it links that a machine without openssh-server may lack (libwrap0).
     dest = CACHE_DIR / "openssh"
     if shutil.which("apt-get") and shutil.which("dpkg"):
         dest.mkdir(parents=True, exist_ok=True)
-        fetched = subprocess.run(["apt-get", "download", "openssh-server"], cwd=dest, capture_output=True, check=False)
-        debs = sorted(dest.glob("openssh-server_*.deb"))
-        if fetched.returncode == 0 and debs:
+        for package in UNPACKED:
+            fetched = subprocess.run(["apt-get", "download", package], cwd=dest, capture_output=True, check=False)
+            debs = sorted(dest.glob(f"{package}_*.deb"))
+            if fetched.returncode != 0 or not debs:
+                return None
             subprocess.run(["dpkg", "-x", str(debs[-1]), str(dest / "root")], check=True)
-            return str(dest / "root" / "usr" / "sbin" / "sshd")
+        unpacked.write_text(" ".join(UNPACKED) + "\n")
+        return cached
     return None
+
+
+UNPACKED = ("openssh-server", "libwrap0")
+
+
+def _sshd_env(sshd: str) -> dict[str, str]:
+    """The unpacked sshd finds the unpacked libraries; an installed one needs nothing."""
+    root = CACHE_DIR / "openssh" / "root"
+    if not sshd.startswith(str(root)):
+        return dict(os.environ)
+    libs = [str(p) for p in (root / "usr" / "lib").glob("*-linux-gnu")] + [str(p) for p in (root / "lib").glob("*-linux-gnu")]
+    return {**os.environ, "LD_LIBRARY_PATH": os.pathsep.join(libs)}
 
 
 @pytest.fixture(scope="module")
@@ -270,7 +289,8 @@ def sshd_check(tmp_path_factory):
         key = work / f"ssh_host_{kind}_key"
         subprocess.run(["ssh-keygen", "-q", "-t", kind, *bits, "-N", "", "-f", str(key)], check=True)
         keys.append(str(key))
-    version = subprocess.run([sshd, "-V"], capture_output=True, text=True, check=False)
+    env = _sshd_env(sshd)
+    version = subprocess.run([sshd, "-V"], capture_output=True, text=True, check=False, env=env)
     banner = version.stdout + version.stderr
     if "OpenSSH_" not in banner:
         pytest.fail(f"{sshd} -V did not print its version: {banner!r}")
@@ -282,7 +302,7 @@ def sshd_check(tmp_path_factory):
         script = (f"mount --bind {passwd} /etc/passwd && mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd "
                   f"&& exec {sshd} -t -f {conf}")
         return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-                              capture_output=True, text=True, check=False)
+                              capture_output=True, text=True, check=False, env=env)
 
     check.keys = keys
     check.release = release
