@@ -15,6 +15,13 @@ REQUIRE_MFA_DESCRIPTION = (
     "Deny everything except setting up one's own MFA device and password, unless signed in with MFA"
 )
 
+# Service principals whose AssumeRole request carries aws:SourceAccount (AWS documents it for these), so
+# the trust policy can be limited to this account (cross-service confused deputy prevention).
+SOURCE_ACCOUNT_SERVICES = ("codedeploy.amazonaws.com", "lambda.amazonaws.com")
+# EC2 assumes an instance profile's role without aws:SourceAccount or aws:SourceArn in the request:
+# a condition on either key never matches, and no instance could use the profile.
+NO_SOURCE_KEY_SERVICES = ("ec2.amazonaws.com",)
+
 
 def string_tags(tags):
     return {str(k): str(v) for k, v in (tags or {}).items()}
@@ -23,6 +30,29 @@ def string_tags(tags):
 def aws_policy_arns(names, partition):
     """AWS managed policy names (AdministratorAccess, service-role/X) as ARNs; ARNs pass unchanged."""
     return [n if n.startswith("arn:") else f"arn:{partition}:iam::aws:policy/{n}" for n in names or []]
+
+
+def trust_statements(role, account_id, name):
+    """The statement letting the role's service assume it, limited to this account where the service
+    sends aws:SourceAccount, and to ``source_arns`` (ArnLike aws:SourceArn) when given."""
+    service = role["service"]
+    source_arns = role.get("source_arns") or []
+    if isinstance(source_arns, str) or not all(isinstance(a, str) and a.startswith("arn:") for a in source_arns):
+        raise AnsibleFilterError(f"{name}: source_arns must be a list of ARNs (patterns like "
+                                 f"arn:aws:codedeploy:*:{account_id}:deploymentgroup:app/*), not {source_arns!r}")
+    if source_arns and service in NO_SOURCE_KEY_SERVICES:
+        raise AnsibleFilterError(f"{name}: {service} does not send aws:SourceArn when it assumes a role, so "
+                                 "source_arns would lock every instance out of the role; remove source_arns")
+    condition = {}
+    if service in SOURCE_ACCOUNT_SERVICES:
+        condition["StringEquals"] = {"aws:SourceAccount": account_id}
+    if source_arns:
+        condition["ArnLike"] = {"aws:SourceArn": list(source_arns)}
+    statement = {"sid": "TrustService", "effect": "Allow", "actions": ["sts:AssumeRole"],
+                 "principals": {"Service": service}}
+    if condition:
+        statement["condition"] = condition
+    return [statement]
 
 
 def iam_desired(inputs):
@@ -63,8 +93,7 @@ def iam_desired(inputs):
     desired_roles, profiles = [], []
     for role in roles:
         name = f"{prefix}-{role['key']}"
-        trust = [{"sid": "TrustService", "effect": "Allow", "actions": ["sts:AssumeRole"],
-                  "principals": {"Service": role["service"]}}]
+        trust = trust_statements(role, account_id, f"iam_roles {role['key']}")
         desired_roles.append({
             "name": name,
             "key": role["key"],

@@ -15,16 +15,23 @@ module would have reported as ok:
   egress is not managed;
 - VPC: found by Name and CIDR (as ec2_vpc_net does); DNS support and host names, IPv6 block;
 - NAT gateway: a pending or available one in the given subnet;
-- endpoint: the S3 gateway endpoint with exactly these route tables.
+- endpoint: the S3 gateway endpoint with exactly these route tables, its tags and (when given) its policy,
+  compared by meaning (JSON-decoded, order of statements and one-item lists do not count).
+
+``network_s3_endpoint_policy`` builds that endpoint's policy: S3 only on the project's buckets and the
+AWS-owned buckets the hosts read (Amazon Linux 2023 package repositories, the CodeDeploy agent).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.liftoff.aws.plugins.filter.firewall import cidr_subnet
+from ansible_collections.liftoff.aws.plugins.module_utils.core import policy_changed
 
 KINDS = ("vpc", "subnet", "route_table", "security_group", "internet_gateway", "nat_gateway", "endpoint")
 # Identity tags: a resource without them is not this project's.
@@ -269,6 +276,30 @@ def nat_gateway_drift(item, described):
     return resource_id(gateway, "nat_gateway_id"), tag_drift(item.get("tags"), tags_of(gateway))
 
 
+def plain_document(document):
+    """A policy document as plain JSON values (a JSON string is decoded; Ansible's tagged strings become str)."""
+    if document in (None, ""):
+        return None
+    if isinstance(document, (str, bytes)):
+        return json.loads(document)
+    return json.loads(json.dumps(document))
+
+
+def policy_drift(wanted, current):
+    """Why the endpoint's policy document is not the wanted one (compared by meaning), or []."""
+    try:
+        current = plain_document(current)
+    except ValueError:
+        return ["policy is not JSON"]
+    if current is None:
+        return ["policy missing"]
+    if policy_changed(current, plain_document(wanted)):
+        if not policy_changed(current, FULL_ACCESS_POLICY):
+            return ["policy is AWS's full-access default, not the wanted one"]
+        return ["policy differs from the wanted one"]
+    return []
+
+
 def endpoint_drift(item, described):
     live = [e for e in described if str(e.get("state", "")).lower() not in ("deleted", "deleting", "failed")]
     matches = [e for e in live if e.get("service_name") == item["service"]
@@ -277,7 +308,61 @@ def endpoint_drift(item, described):
         found = ", ".join("%s on %s" % (e.get("vpc_endpoint_id"), sorted(e.get("route_table_ids") or [])) for e in live)
         return "", ["missing" + (" (found %s)" % found if found else "")]
     endpoint = matches[0]
-    return resource_id(endpoint, "vpc_endpoint_id"), tag_drift(item.get("tags"), tags_of(endpoint))
+    reasons = tag_drift(item.get("tags"), tags_of(endpoint))
+    if item.get("policy"):
+        reasons.extend(policy_drift(item["policy"], endpoint.get("policy_document")))
+    return resource_id(endpoint, "vpc_endpoint_id"), reasons
+
+
+# -- the S3 endpoint's policy -----------------------------------------------------------------
+
+# What AWS puts on a gateway endpoint created without a policy: anything, on any bucket of any account.
+FULL_ACCESS_POLICY = {"Version": "2008-10-17",
+                      "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+FULL_ACCESS = "full_access"
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.*-]{1,61}[a-z0-9*]$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+def network_s3_endpoint_policy(buckets, region, partition="aws", override=None):
+    """The S3 gateway endpoint's policy: ``override`` when it is a policy document, AWS's full-access
+    default for ``full_access``, else S3 on ``buckets`` (and their objects) plus reads of the AWS-owned
+    buckets hosts need in ``region``: Amazon Linux 2023's package repositories and the CodeDeploy agent."""
+    if isinstance(override, dict) and override:
+        if not isinstance(override.get("Statement"), (list, dict)) or not override.get("Statement"):
+            raise AnsibleFilterError("network_s3_endpoint_policy: a policy document needs a Statement")
+        return plain_document(override)
+    if isinstance(override, str) and override == FULL_ACCESS:
+        return plain_document(FULL_ACCESS_POLICY)
+    if override not in (None, "", {}):
+        raise AnsibleFilterError(
+            "network_s3_endpoint_policy is %s: leave it empty ({}) for the policy scoped to "
+            "network_s3_endpoint_policy_buckets, give a policy document (a dict with Statement), or %r for AWS's "
+            "full-access default" % (json.dumps(override, default=str), FULL_ACCESS))
+    if not isinstance(buckets, (list, tuple)):
+        raise AnsibleFilterError("network_s3_endpoint_policy_buckets is %s, not a list of bucket names"
+                                 % json.dumps(buckets, default=str))
+    bad = [b for b in buckets if not isinstance(b, str) or not BUCKET_NAME.match(b)]
+    if bad:
+        raise AnsibleFilterError("network_s3_endpoint_policy_buckets: %s not S3 bucket name(s) (3-63 lowercase "
+                                 "letters, digits, dots and hyphens)" % json.dumps(bad, default=str))
+    if not isinstance(region, str) or not REGION.match(region):
+        raise AnsibleFilterError("network_s3_endpoint_policy: region %r is not an AWS region" % (region,))
+    arn = "arn:%s:s3:::" % partition
+    statements = []
+    if buckets:
+        resources = []
+        for bucket in buckets:
+            resources.extend([arn + bucket, arn + bucket + "/*"])
+        statements.append({"Sid": "ProjectBuckets", "Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                           "Resource": resources})
+    statements.append({"Sid": "AmazonLinux2023Repositories", "Effect": "Allow", "Principal": "*",
+                       "Action": "s3:GetObject", "Resource": [arn + "al2023-repos-%s-*/*" % region]})
+    codedeploy = "aws-codedeploy-%s" % region
+    statements.append({"Sid": "CodeDeployAgent", "Effect": "Allow", "Principal": "*",
+                       "Action": ["s3:GetObject", "s3:ListBucket"],
+                       "Resource": [arn + codedeploy, arn + codedeploy + "/*"]})
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 COMPARE = {
@@ -404,4 +489,5 @@ class FilterModule:
             "network_subnet_plan": network_subnet_plan,
             "network_port_rules": network_port_rules,
             "network_route_table_plan": network_route_table_plan,
+            "network_s3_endpoint_policy": network_s3_endpoint_policy,
         }

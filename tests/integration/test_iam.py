@@ -25,7 +25,8 @@ ACCOUNT = "123456789012"
 USERS = [
     {"name": "alice", "groups": ["admins"], "mfa": True},
     {"name": "bob", "groups": ["deployers"], "access_key": True},
-    {"name": "carol", "groups": ["readonly", "deployers"]},
+    # readonly requires MFA: carol has a device, as in the sandbox inventory
+    {"name": "carol", "groups": ["readonly", "deployers"], "mfa": True},
 ]
 
 
@@ -75,6 +76,11 @@ def policy_document(iam, name):
     return json.loads(doc) if isinstance(doc, str) else doc
 
 
+def trust_policy(iam, key):
+    doc = iam.get_role(RoleName=f"{PREFIX}-{key}")["Role"]["AssumeRolePolicyDocument"]
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
 def our_names(iam):
     """Everything under our path (filtered here too: moto ignores PathPrefix for groups and profiles)."""
     def under_path(items, key):
@@ -115,7 +121,7 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
         "roles": [f"{PREFIX}-app", f"{PREFIX}-codedeploy", f"{PREFIX}-thumbnails"],
         "profiles": [f"{PREFIX}-app"],
         "policies": [f"{PREFIX}-deployers", f"{PREFIX}-require-mfa"],
-        "mfa": [f"arn:aws:iam::{ACCOUNT}:mfa{PATH}alice"],
+        "mfa": [f"arn:aws:iam::{ACCOUNT}:mfa{PATH}alice", f"arn:aws:iam::{ACCOUNT}:mfa{PATH}carol"],
     }
     assert group_members(iam, "admins") == ["alice"]
     assert group_members(iam, "deployers") == ["bob", "carol"]
@@ -129,7 +135,7 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
     # secrets: only in 0600 files, never in the output
     seed = secrets / "mfa" / "alice.seed"
     key_file = secrets / "access-keys" / "bob.json"
-    for path in (seed, secrets / "mfa" / "alice.png", key_file):
+    for path in (seed, secrets / "mfa" / "alice.png", secrets / "mfa" / "carol.seed", key_file):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     key = json.loads(key_file.read_text())
     assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="bob")["AccessKeyMetadata"]] == [key["AccessKeyId"]]
@@ -140,10 +146,12 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
     policy = iam.get_account_password_policy()["PasswordPolicy"]
     assert (policy["MinimumPasswordLength"], policy["MaxPasswordAge"], policy["PasswordReusePrevention"]) == (14, 90, 24)
 
-    assert "no_mfa            user alice" in result.stdout  # the audit table
+    # the audit table: a device that is not enabled yet is still no MFA
+    assert "no_mfa            user alice" in result.stdout
+    assert "no_mfa            user carol" in result.stdout
 
     owned = resources(aws, "iam")
-    assert owned == 17  # 3 users, 3 groups, 3 roles, 2 inline role policies, 1 profile, 2 policies, MFA, key, password policy
+    assert owned == 18  # 3 users, 3 groups, 3 roles, 2 inline role policies, 1 profile, 2 policies, 2 MFA, key, password policy
 
     aws.reset_calls()
     again = run()
@@ -189,6 +197,11 @@ def test_policies_are_what_the_issue_asks_for(run, aws):
     assert attached == ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"]
     trust = iam.get_role(RoleName=f"{PREFIX}-app")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert "Condition" not in trust["Statement"][0]  # EC2 sends no aws:SourceAccount for an instance profile
+    for key, service in (("codedeploy", "codedeploy.amazonaws.com"), ("thumbnails", "lambda.amazonaws.com")):
+        [statement] = trust_policy(iam, key)["Statement"]
+        assert statement["Principal"] == {"Service": service}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}, key
 
     codedeploy = iam.list_attached_role_policies(RoleName=f"{PREFIX}-codedeploy")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in codedeploy] == ["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole"]
@@ -203,7 +216,7 @@ def test_policies_are_what_the_issue_asks_for(run, aws):
 def test_modify_check_then_real_then_idempotent(run, aws):
     assert run().rc == 0
     iam = aws.client("iam")
-    users = [USERS[0], USERS[1], {"name": "carol", "groups": ["readonly"]}, {"name": "dave", "groups": ["deployers"]}]
+    users = [USERS[0], USERS[1], {"name": "carol", "groups": ["readonly"], "mfa": True}, {"name": "dave", "groups": ["deployers"]}]
     extra = {"iam_password_min_length": 16}
 
     aws.reset_calls()
@@ -224,6 +237,54 @@ def test_modify_check_then_real_then_idempotent(run, aws):
     assert aws.writes() == []
 
 
+def test_a_role_trusted_without_the_condition_is_updated_once(run, aws):
+    """Roles made before the aws:SourceAccount condition: the next run adds it, the one after writes nothing."""
+    assert run().rc == 0
+    iam = aws.client("iam")
+    for key in ("codedeploy", "thumbnails"):
+        old = trust_policy(iam, key)
+        del old["Statement"][0]["Condition"]
+        iam.update_assume_role_policy(RoleName=f"{PREFIX}-{key}", PolicyDocument=json.dumps(old))
+    source_arns = [f"arn:aws:codedeploy:eu-west-1:{ACCOUNT}:deploymentgroup:{PREFIX}-web/*"]
+    # the default iam_roles, with source_arns on the CodeDeploy role
+    roles = [
+        {"key": "app", "description": "App servers - uploads and site buckets, CloudWatch agent, SSM",
+         "service": "ec2.amazonaws.com", "managed_policies": ["CloudWatchAgentServerPolicy", "AmazonSSMManagedInstanceCore"],
+         "statements": "{{ iam_app_role_statements }}", "instance_profile": True},
+        {"key": "codedeploy", "description": "CodeDeploy service role", "service": "codedeploy.amazonaws.com",
+         "managed_policies": ["service-role/AWSCodeDeployRole"], "source_arns": source_arns},
+        {"key": "thumbnails", "description": "Thumbnail Lambda - read uploads, write thumbnails, logs",
+         "service": "lambda.amazonaws.com", "statements": "{{ iam_lambda_role_statements }}"},
+    ]
+
+    aws.reset_calls()
+    dry = run({"iam_roles": roles}, check=True, diff=True)
+    assert dry.rc == 0 and dry.changed > 0, dry
+    assert aws.writes() == []
+
+    aws.reset_calls()
+    fixed = run({"iam_roles": roles})
+    assert fixed.rc == 0 and fixed.changed > 0, fixed
+    assert sorted(str(c) for c in aws.writes()) == ["iam:UpdateAssumeRolePolicy"] * 2
+    assert trust_policy(iam, "codedeploy")["Statement"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT}, "ArnLike": {"aws:SourceArn": source_arns}}
+    assert trust_policy(iam, "thumbnails")["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+    aws.reset_calls()
+    again = run({"iam_roles": roles})
+    assert again.rc == 0 and again.changed == 0, again
+    assert aws.writes() == []
+
+
+def test_source_arns_on_the_ec2_role_are_refused_before_any_write(run, aws):
+    roles = [{"key": "app", "service": "ec2.amazonaws.com", "instance_profile": True,
+              "source_arns": [f"arn:aws:ec2:*:{ACCOUNT}:instance/*"]}]
+    result = run({"iam_roles": roles})
+    assert result.rc != 0, result
+    assert "iam_roles app: ec2.amazonaws.com does not send aws:SourceArn" in result.stdout, result
+    assert aws.writes() == []
+
+
 def test_a_role_change_reaches_an_instance_with_another_profile(run, aws):
     iam, ec2 = aws.client("iam"), aws.client("ec2")
     iam.create_role(RoleName="legacy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
@@ -240,13 +301,14 @@ def test_mfa_is_enabled_only_when_codes_are_given(run, aws):
     iam = aws.client("iam")
     assert iam.list_mfa_devices(UserName="alice")["MFADevices"] == []
 
-    result = run({"iam_mfa_enable": {"alice": ["123456", "654321"]}})
+    result = run({"iam_mfa_enable": {"alice": ["123456", "654321"], "carol": ["234567", "765432"]}})
     assert result.rc == 0, result
-    assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName="alice")["MFADevices"]] == [
-        f"arn:aws:iam::{ACCOUNT}:mfa{PATH}alice"]
-    assert "123456" not in result.stdout
-    assert "no_mfa            user alice" not in result.stdout
-    assert "no_mfa            user bob" in result.stdout
+    for user in ("alice", "carol"):
+        assert [d["SerialNumber"] for d in iam.list_mfa_devices(UserName=user)["MFADevices"]] == [
+            f"arn:aws:iam::{ACCOUNT}:mfa{PATH}{user}"]
+        assert f"no_mfa            user {user}" not in result.stdout
+    assert "123456" not in result.stdout and "234567" not in result.stdout
+    assert "no_mfa            user bob" in result.stdout  # bob has an access key, no device
 
 
 def test_teardown_removes_ours_and_nothing_else(run, aws, secrets):
@@ -278,6 +340,7 @@ def test_teardown_removes_ours_and_nothing_else(run, aws, secrets):
     assert our_names(iam) == {"users": [], "groups": [], "roles": [], "profiles": [], "policies": [], "mfa": []}
     assert profile_of(aws, instance) == []
     assert not (secrets / "mfa" / "alice.seed").exists()  # the seed of a deleted device is gone too
+    assert not (secrets / "mfa" / "carol.seed").exists()
     assert not (secrets / "access-keys" / "bob.json").exists()
     # the foreign ones are all still there
     assert {"mallory", "erin"} <= {u["UserName"] for u in iam.list_users()["Users"]}

@@ -59,6 +59,11 @@ def _facts(result) -> dict:
     return json.loads(json.loads(match.group(1)).removeprefix("NETWORK_FACTS="))
 
 
+def _sids(endpoint: dict) -> dict:
+    """The endpoint's policy statements by Sid (moto, like AWS, returns PolicyDocument as a JSON string)."""
+    return {st.get("Sid", ""): st for st in json.loads(endpoint["PolicyDocument"])["Statement"]}
+
+
 def _foreign_network(ec2) -> dict:
     """Another environment of the same project, made by hand: it must survive our teardown."""
     tags = [{"Key": "Project", "Value": "liftoff-demo"}, {"Key": "Environment", "Value": "production"},
@@ -123,6 +128,16 @@ def test_create_noop_modify_teardown(playbook, aws):
     assert endpoint["VpcEndpointType"] == "Gateway"
     assert sorted(endpoint["RouteTableIds"]) == sorted(t["RouteTableId"] for t in tables)
     assert len(tables) == 3
+    # not AWS's allow-everything default: the project's buckets and the region's AWS buckets hosts read
+    policy = _sids(endpoint)
+    assert sorted(policy) == ["AmazonLinux2023Repositories", "CodeDeployAgent", "ProjectBuckets"]
+    assert sorted(policy["ProjectBuckets"]["Resource"]) == sorted(
+        f"arn:aws:s3:::{PREFIX}-{b}{suffix}" for b in ("uploads", "site", "thumbnails", "codedeploy-revisions")
+        for suffix in ("", "/*"))
+    assert policy["AmazonLinux2023Repositories"]["Resource"] == ["arn:aws:s3:::al2023-repos-eu-west-1-*/*"]
+    assert policy["CodeDeployAgent"]["Resource"] == ["arn:aws:s3:::aws-codedeploy-eu-west-1",
+                                                     "arn:aws:s3:::aws-codedeploy-eu-west-1/*"]
+    assert all(s["Effect"] == "Allow" and "*" not in s["Resource"] for s in policy.values())
 
     groups = _groups(ec2, vpc_id)
     alb, web = groups["alb"]["GroupId"], groups["web"]["GroupId"]
@@ -204,6 +219,35 @@ def test_create_noop_modify_teardown(playbook, aws):
 
     aws.reset_calls()
     result = playbook(PLAYBOOK, extra_vars=absent)
+    assert result.rc == 0 and result.changed == 0, result
+    assert aws.writes() == []
+
+
+def test_an_endpoint_with_the_full_access_default_is_scoped_in_place(playbook, aws):
+    """An endpoint made before the scoped policy (AWS's default on it) keeps its ID and gets the policy: one write."""
+    ec2 = aws.client("ec2")
+    result = playbook(PLAYBOOK, extra_vars=dict(VARS, network_s3_endpoint_policy="full_access"))
+    assert result.rc == 0, result
+    [vpc] = _our_vpcs(ec2)
+    [before] = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
+    assert json.loads(before["PolicyDocument"]) == {
+        "Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+
+    aws.reset_calls()
+    dry = playbook(PLAYBOOK, check=True, diff=True, extra_vars=VARS)
+    assert dry.rc == 0 and dry.changed == 1, dry
+    assert aws.writes() == []
+
+    aws.reset_calls()
+    result = playbook(PLAYBOOK, extra_vars=VARS)
+    assert result.rc == 0 and result.changed == 1, result
+    assert [c.operation for c in aws.writes()] == ["ModifyVpcEndpoint"]
+    [after] = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["VpcEndpoints"]
+    assert after["VpcEndpointId"] == before["VpcEndpointId"]
+    assert sorted(_sids(after)) == ["AmazonLinux2023Repositories", "CodeDeployAgent", "ProjectBuckets"]
+
+    aws.reset_calls()
+    result = playbook(PLAYBOOK, extra_vars=VARS)
     assert result.rc == 0 and result.changed == 0, result
     assert aws.writes() == []
 

@@ -178,3 +178,66 @@ def test_order_and_single_item_lists_in_documents_do_not_count(aws):
 def test_path_must_be_an_iam_path(aws):
     result, calls = run_module(iam_path_info, {"path": "liftoff"})
     assert result["failed"] and "must begin and end with '/'" in result["msg"] and calls == []
+
+
+# -- trust policies: cross-service confused deputy prevention ---------------------------------------
+
+
+def trust_of(desired, key):
+    [statement] = next(r for r in desired["roles"] if r["key"] == key)["trust"]["Statement"]
+    return statement
+
+
+def with_roles(*roles):
+    return dict(copy.deepcopy(INPUTS), roles=list(roles))
+
+
+@pytest.mark.parametrize("service", ["codedeploy.amazonaws.com", "lambda.amazonaws.com"])
+def test_services_that_send_source_account_are_limited_to_this_account(service):
+    statement = trust_of(iam_desired(with_roles({"key": "svc", "service": service})), "svc")
+    assert statement["Principal"] == {"Service": service}
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}  # a string, not the int
+
+
+def test_the_ec2_role_gets_no_condition_instance_profiles_send_neither_key():
+    statement = trust_of(iam_desired(INPUTS), "app")
+    assert statement["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert "Condition" not in statement
+
+
+def test_source_arns_add_arn_like_source_arn():
+    arns = ["arn:aws:codedeploy:eu-west-1:123456789012:deploymentgroup:shop-prod-web/*"]
+    statement = trust_of(iam_desired(with_roles({"key": "cd", "service": "codedeploy.amazonaws.com", "source_arns": arns})), "cd")
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"},
+                                      "ArnLike": {"aws:SourceArn": arns}}
+    # a service not known to send aws:SourceAccount: only what the user asked for
+    other = trust_of(iam_desired(with_roles({"key": "sf", "service": "states.amazonaws.com", "source_arns": ["arn:aws:states:*"]})), "sf")
+    assert other["Condition"] == {"ArnLike": {"aws:SourceArn": ["arn:aws:states:*"]}}
+    plain = trust_of(iam_desired(with_roles({"key": "sf", "service": "states.amazonaws.com"})), "sf")
+    assert "Condition" not in plain
+
+
+@pytest.mark.parametrize("role, message", [
+    ({"key": "app", "service": "ec2.amazonaws.com", "source_arns": ["arn:aws:ec2:*:123456789012:instance/*"]},
+     "iam_roles app: ec2.amazonaws.com does not send aws:SourceArn"),
+    ({"key": "cd", "service": "codedeploy.amazonaws.com", "source_arns": "arn:aws:codedeploy:*"},
+     "iam_roles cd: source_arns must be a list of ARNs"),
+    ({"key": "cd", "service": "codedeploy.amazonaws.com", "source_arns": ["deploymentgroup/*"]},
+     "iam_roles cd: source_arns must be a list of ARNs"),
+])
+def test_bad_source_arns_are_refused_naming_the_role(role, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        iam_desired(with_roles(role))
+
+
+def test_a_role_trusted_without_the_condition_is_updated_once(aws):
+    desired = iam_desired(INPUTS)
+    iam = converge(desired)
+    cd = next(r for r in desired["roles"] if r["key"] == "cd")
+    assert cd["trust"]["Statement"][0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    old = copy.deepcopy(cd["trust"])
+    del old["Statement"][0]["Condition"]  # as the role made it before the condition existed
+    iam.update_assume_role_policy(RoleName=cd["name"], PolicyDocument=json.dumps(old))
+    assert iam_drift(desired, read()[0]) == dict(NOTHING, roles=[cd["name"]])
+    iam.update_assume_role_policy(RoleName=cd["name"], PolicyDocument=json.dumps(cd["trust"]))  # what iam_role writes
+    assert iam_drift(desired, read()[0]) == NOTHING
