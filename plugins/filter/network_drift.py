@@ -24,7 +24,7 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.firewall import cidr_subnet
+from ansible_collections.liftoff.aws.plugins.filter.network_layout import cidr_subnet
 
 KINDS = ("vpc", "subnet", "route_table", "security_group", "internet_gateway", "nat_gateway", "endpoint")
 # Identity tags: a resource without them is not this project's.
