@@ -55,3 +55,20 @@ def test_readme_table_lists_exactly_the_options(role):
     documented = set(re.findall(r"^\| `(" + re.escape(role["name"]) + r"_[a-z0-9_]+)` \|", role["readme"], flags=re.MULTILINE))
     assert sorted(set(role["options"]) - documented) == [], "options missing from the README table"
     assert sorted(documented - set(role["options"])) == [], "README documents options the spec does not have"
+
+
+# Options a role sets per OS (vars/<family>.yml), not in defaults/main.yml (moved from test_sshd_docs.py).
+OS_VARS = {"sshd": {"sshd_service_name", "sshd_socket_name", "sshd_binary", "sshd_config_dir", "sshd_moduli_file"}}
+
+
+@pytest.mark.parametrize("name", sorted(OS_VARS))
+def test_options_without_a_default_are_exactly_the_os_variables(name):
+    path = REPO_ROOT / "roles" / name
+    options = _load(path / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    defaults = _load(path / "defaults" / "main.yml") or {}
+    assert set(options) - set(defaults) == OS_VARS[name]
+
+
+@pytest.mark.parametrize("name, family", [("sshd", "Debian.yml"), ("sshd", "RedHat.yml")])
+def test_os_vars_files_define_every_os_variable(name, family):
+    assert set(_load(REPO_ROOT / "roles" / name / "vars" / family)) == OS_VARS[name]
