@@ -6,14 +6,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from ansible.plugins.loader import init_plugin_loader
 
 from tests.harness.emulator import Emulator
 from tests.harness.paths import COLLECTIONS_DIR, REPO_ROOT, ensure_collection_link
 from tests.harness.playbook import run_playbook
 
-# Unit tests import our plugins as ansible_collections.liftoff.aws.plugins...
+# Unit tests import our plugins as ansible_collections.liftoff.aws.plugins..., and the templar in
+# unit tests resolves liftoff.aws.* filters: Ansible's collection loader, as its CLI installs it,
+# before anything imports from ansible_collections.
 ensure_collection_link()
 sys.path.insert(0, str(COLLECTIONS_DIR))
+init_plugin_loader([str(COLLECTIONS_DIR)])
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.firewall import cidr_subnet
+from ansible_collections.liftoff.aws.plugins.filter.network_layout import cidr_subnet
 from ansible_collections.liftoff.aws.plugins.module_utils.core import policy_changed
 
 KINDS = ("vpc", "subnet", "route_table", "security_group", "internet_gateway", "nat_gateway", "endpoint")

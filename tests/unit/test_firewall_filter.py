@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.firewall import (
+from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import (
     firewall_rules_errors,
     firewall_rules_normalize,
     firewall_rules_to_security_group,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.firewall import IPTABLES_BEGIN, IPTABLES_END, iptables_persisted_merge
+from ansible_collections.liftoff.aws.plugins.filter.iptables_persisted import IPTABLES_BEGIN, IPTABLES_END, iptables_persisted_merge
 
 CHAIN = ":LIFTOFF-INPUT - [0:0]\n-A LIFTOFF-INPUT -i lo -j ACCEPT\n-A LIFTOFF-INPUT -j DROP\n"
 NEWER = ":LIFTOFF-INPUT - [0:0]\n-A LIFTOFF-INPUT -p tcp -m tcp --dport 443 -j ACCEPT\n-A LIFTOFF-INPUT -j DROP\n"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.needs import skip_unless_ci
 from tests.harness.paths import REPO_ROOT
 
 ROLE = REPO_ROOT / "roles" / "iptables"
@@ -121,7 +122,7 @@ def test_every_supported_os_has_a_vars_file():
 def test_rendered_chain_passes_iptables_restore_test(rendered, tmp_path, os_file, family):
     tool = shutil.which("ip6tables-restore" if family == 6 else "iptables-restore")
     if tool is None or os.geteuid() != 0:
-        pytest.skip("iptables-restore --test needs the binary and root on this machine")
+        skip_unless_ci("iptables-restore --test needs the binary and root on this machine")
     path = _restore_file(tmp_path, _lines(rendered, os_file, family))
     # --test parses and checks every rule against the kernel without committing anything.
     result = subprocess.run([tool, "--test", str(path)], capture_output=True, text=True, timeout=60, check=False)

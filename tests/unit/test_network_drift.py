@@ -10,7 +10,7 @@ import copy
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.firewall import firewall_rules_to_security_group
+from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewall_rules_to_security_group
 from ansible_collections.liftoff.aws.plugins.filter.network_drift import (
     network_drift,
     network_foreign_vpcs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.firewall import cidr_subnet, network_layout_errors
+from ansible_collections.liftoff.aws.plugins.filter.network_layout import cidr_subnet, network_layout_errors
 
 
 @pytest.mark.parametrize("cidr, newbits, index, expected", [

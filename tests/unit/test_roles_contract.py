@@ -101,3 +101,20 @@ def test_the_stage_comes_first_in_site_and_harden():
     harden = yaml.safe_load((REPO_ROOT / "playbooks" / "harden.yml").read_text())
     assert site[0]["ansible.builtin.import_playbook"] == "validate.yml"
     assert harden[0]["ansible.builtin.import_playbook"] == "validate_hosts.yml"
+
+
+# Options a role sets per OS (vars/<family>.yml), not in defaults/main.yml (moved from test_sshd_docs.py).
+OS_VARS = {"sshd": {"sshd_service_name", "sshd_socket_name", "sshd_binary", "sshd_config_dir", "sshd_moduli_file"}}
+
+
+@pytest.mark.parametrize("name", sorted(OS_VARS))
+def test_options_without_a_default_are_exactly_the_os_variables(name):
+    path = REPO_ROOT / "roles" / name
+    options = _load(path / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
+    defaults = _load(path / "defaults" / "main.yml") or {}
+    assert set(options) - set(defaults) == OS_VARS[name]
+
+
+@pytest.mark.parametrize("name, family", [("sshd", "Debian.yml"), ("sshd", "RedHat.yml")])
+def test_os_vars_files_define_every_os_variable(name, family):
+    assert set(_load(REPO_ROOT / "roles" / name / "vars" / family)) == OS_VARS[name]

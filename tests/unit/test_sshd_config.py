@@ -18,6 +18,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 from ssh_audit.builtin_policies import BUILTIN_POLICIES
 
+from tests.harness.needs import skip_unless_ci
 from tests.harness.paths import CACHE_DIR, REPO_ROOT
 
 ROLE = REPO_ROOT / "roles" / "sshd"
@@ -280,7 +281,7 @@ def sshd_check(tmp_path_factory):
     """
     sshd = _find_sshd()
     if sshd is None or os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("needs root, unshare and an sshd binary (apt-get download openssh-server)")
+        skip_unless_ci("needs root, unshare and an sshd binary (apt-get download openssh-server)")
     work = tmp_path_factory.mktemp("sshd-t")
     passwd = work / "passwd"
     passwd.write_text(Path("/etc/passwd").read_text() + "sshd:x:899:65534::/run/sshd:/usr/sbin/nologin\n")
