@@ -92,6 +92,7 @@ def test_a_full_admin_statement_is_refused_before_any_call(run, aws):
     ({"liftoff_project": "My_App"}, "liftoff_project is 'My_App'"),
     ({"liftoff_region": "eu-west-9"}, "'eu-west-9', which is not an AWS region"),
     ({"iam_users": [{"name": "alice smith", "groups": ["admins"]}]}, "iam_users[0].name is 'alice smith'"),
+    ({"network_s3_endpoint_policy": "allow-all"}, "network_s3_endpoint_policy is \"allow-all\""),
 ])
 def test_values_aws_would_reject_are_refused_before_any_call(run, aws, extra, needle):
     result = run(SITE, extra)
