@@ -97,3 +97,12 @@ def test_a_full_admin_statement_is_refused_before_any_call(run, aws):
 def test_values_aws_would_reject_are_refused_before_any_call(run, aws, extra, needle):
     result = run(SITE, extra)
     assert_refused_untouched(result, aws, needle)
+
+
+def test_a_zone_the_region_does_not_offer_is_refused_before_any_network_write(run, aws):
+    # The shipped list is told eu-west-1 has a zone d (as if AWS opened it); the region's own answer says no.
+    result = run(NETWORK, {"network_azs": ["eu-west-1a", "eu-west-1d"],
+                           "liftoff_extra_regions": {"eu-west-1": ["a", "b", "c", "d"]}})
+    assert result.rc != 0, result
+    assert "network_azs lists eu-west-1d, which eu-west-1 does not offer" in result.stdout, result.stdout[-3000:]
+    assert aws.writes() == [], aws.writes()
