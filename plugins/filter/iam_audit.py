@@ -12,8 +12,8 @@ version_added: 0.1.0
 description:
   - Takes the registered results of amazon.aws.iam_mfa_device_info and amazon.aws.iam_access_key_info
     (looped over users) and liftoff.aws.iam_account_summary_info, and returns one finding per problem,
-    sorted - users without an MFA device, active access keys older than O(max_age_days), and access keys
-    of the account root user.
+    sorted - users without an MFA device, active access keys older than O(max_age_days), access keys
+    of the account root user, and dangerous input accepted through a named override (O(overrides)).
 positional: _input, key_results, summary
 options:
   _input:
@@ -37,6 +37,13 @@ options:
   now:
     description: The time to measure against (ISO 8601); defaults to now. For tests.
     type: str
+  overrides:
+    description:
+      - The input hook's warnings (C(warnings) of liftoff.aws.input_report), one finding C(override) each, so
+        an accepted full-administrator statement stays visible in every audit.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -48,7 +55,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - Findings, each a dict with C(finding) (no_mfa, old_access_key, root_access_keys), C(subject), and
+    - Findings, each a dict with C(finding) (no_mfa, old_access_key, root_access_keys, override), C(subject), and
       C(line) (both as one table row).
   type: list
   elements: dict
@@ -64,7 +71,7 @@ def _parse(stamp):
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def iam_audit_findings(mfa_results, key_results, summary, max_age_days=90, now=None):
+def iam_audit_findings(mfa_results, key_results, summary, max_age_days=90, now=None, overrides=None):
     try:
         moment = _parse(now) if now else datetime.now(timezone.utc)
         cutoff = moment - timedelta(days=int(max_age_days))
@@ -82,6 +89,8 @@ def iam_audit_findings(mfa_results, key_results, summary, max_age_days=90, now=N
                     })
         if int((summary or {}).get("account_access_keys_present", 0)):
             findings.append({"finding": "root_access_keys", "subject": "the account root user has access keys"})
+        for warning in overrides or []:
+            findings.append({"finding": "override", "subject": str(warning)})
     except (KeyError, TypeError, ValueError) as e:
         raise AnsibleFilterError(f"iam_audit_findings: unexpected input ({e})") from e
     for finding in findings:

@@ -85,6 +85,11 @@ def test_a_full_admin_statement_is_refused_before_any_call(run, aws):
     result = run(IAM, {"iam_roles": roles})
     assert_refused_untouched(result, aws, "iam_roles[0] (app) statements[0] allow action * on resource *",
                              "iam_allow_full_admin_statements")
+    allowed = run(IAM, {"iam_roles": roles, "iam_allow_full_admin_statements": True, "iam_attach_instance_profile": False},
+                  check=True)
+    assert allowed.rc == 0, allowed.stdout[-3000:]
+    assert "override          iam_allow_full_admin_statements is set: iam_roles[0] (app) statements[0]" in allowed.stdout
+    assert aws.writes() == []  # check mode
 
 
 # Finding 5: valid syntax that AWS would reject, refused by name before any call.

@@ -87,3 +87,11 @@ def test_audit_finds_users_without_mfa_old_active_keys_and_root_keys():
 def test_audit_of_a_clean_account_is_empty():
     assert iam_audit_findings([_mfa("alice", [{"serial_number": "x"}])], [_keys()],
                               {"account_access_keys_present": 0}) == []
+
+
+def test_audit_lists_the_overrides_in_use():
+    warning = "iam_allow_full_admin_statements is set: iam_roles[0] (app) statements[0] allow every action on every resource"
+    findings = iam_audit_findings([_mfa("alice", [{"serial_number": "x"}])], [_keys()],
+                                  {"account_access_keys_present": 0}, overrides=[warning])
+    assert [(f["finding"], f["subject"]) for f in findings] == [("override", warning)]
+    assert findings[0]["line"].startswith("override          iam_allow_full_admin_statements is set")
