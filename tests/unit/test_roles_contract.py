@@ -118,3 +118,12 @@ def test_options_without_a_default_are_exactly_the_os_variables(name):
 @pytest.mark.parametrize("name, family", [("sshd", "Debian.yml"), ("sshd", "RedHat.yml")])
 def test_os_vars_files_define_every_os_variable(name, family):
     assert set(_load(REPO_ROOT / "roles" / name / "vars" / family)) == OS_VARS[name]
+
+
+def test_every_aws_module_is_in_the_aws_action_group():
+    # module_defaults: group/aws (region, endpoint_url) must reach every module that talks to AWS
+    runtime = yaml.safe_load((REPO_ROOT / "meta" / "runtime.yml").read_text())
+    group = {entry for entry in runtime["action_groups"]["aws"] if isinstance(entry, str)}
+    modules = {p.stem for p in (REPO_ROOT / "plugins" / "modules").glob("*.py")
+               if "AnsibleAWSModule" in p.read_text()}
+    assert sorted(modules - group) == []
