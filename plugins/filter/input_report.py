@@ -13,16 +13,18 @@ description:
   - Each role's input hook (C(tasks/validate.yml)) passes its raw variables and its argument spec
     options here in one call, before any write of the run. Returns the errors and the warnings.
   - "Types: a string or a number where a list is expected is refused by name (never split into
-    characters); a YAML boolean where a string is expected (unquoted C(no)/C(yes)) is refused with a
-    hint to quote it; list elements and the options of dict elements are checked the same way."
+    characters); a YAML boolean where a string is expected (unquoted C(no)/C(yes)) is read as the word
+    when the option's choices are yes/no, and refused with a hint to quote it otherwise; list elements and
+    the options of dict elements are checked the same way."
   - "AWS rules: regions and availability zones against a shipped list (extendable with
     O(extra_regions)), project and environment names against S3 bucket naming, IAM user, group and
     role names, password policy ranges named by the role variable."
   - "Unsafe but valid: SSH from 0.0.0.0/0 or ::/0 (in the admin sources or a shared rule covering the
     SSH port), and an Allow statement with action C(*) on resource C(*), are refused unless the role's
     named override is set; with the override they are returned as warnings."
-  - Role-specific checks run for V(liftoff) (shared settings), V(preflight), V(iam), V(network),
-    V(sshd) and V(iptables); other roles get the type checks only.
+  - Role-specific checks run for V(liftoff) (shared settings), V(preflight), V(iam), V(network) and
+    V(iptables); other roles (V(sshd) among them) get the type checks only. A role other than V(liftoff)
+    given C(liftoff_project), C(liftoff_env) or C(liftoff_region) gets the shared checks too.
 positional: _input, role, spec
 options:
   _input:
@@ -352,14 +354,9 @@ def _iptables(values, regions, errors, warnings):
         _ssh_world("iptables", values, "iptables_admin_sources", "iptables_firewall_rules", ports, warnings, errors)
 
 
-def _sshd(values, regions, errors, warnings):
-    return  # the type checks catch an unquoted sshd_permit_root_login: no; the rest lives in tasks/inputs.yml
-
-
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
-CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network,
-          "iptables": _iptables, "sshd": _sshd}
+CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables}
 
 
 def input_report(values, role, spec=None, extra_regions=None):
