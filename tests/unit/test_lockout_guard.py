@@ -1,0 +1,178 @@
+"""The one lockout guard: the host steps against a fake systemd, and the proof's SSH command."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.liftoff.aws.plugins.module_utils.lockout_guard import (
+    HostGuard, check_params, known_hosts_name, probe_argv)
+
+REVERT = ["/usr/local/sbin/liftoff-iptables", "revert"]
+
+
+class FakeSystemd:
+    """Just enough systemctl/systemd-run for one transient timer, recording every command."""
+
+    def __init__(self, timer_active=False, fail=()):
+        self.timer = timer_active
+        self.fail = set(fail)
+        self.calls = []
+
+    def __call__(self, argv):
+        argv = list(argv)
+        self.calls.append(argv)
+        name = " ".join(argv)
+        if name in self.fail:
+            return 1, "", "boom: " + name
+        if argv[0] == "systemd-run":
+            self.timer = True
+            return 0, "", "Running timer as unit: x.timer"
+        if argv[:2] == ["systemctl", "is-active"]:
+            if argv[2].endswith(".timer"):
+                return (0, "active\n", "") if self.timer else (3, "inactive\n", "")
+            return 3, "inactive\n", ""
+        if argv[:2] == ["systemctl", "stop"] and any(arg.endswith(".timer") for arg in argv):
+            self.timer = False
+        if argv == REVERT:
+            return 0, "reverted LIFTOFF-INPUT: IPv4: back to the last verified rules; exit 0\n", ""
+        return 0, "", ""
+
+    def index(self, argv):
+        return self.calls.index(argv)
+
+
+PARAMS = dict(name="liftoff-iptables-revert", apply=[["/usr/local/sbin/liftoff-iptables", "apply"]],
+              revert=REVERT, commit=[["/usr/local/sbin/liftoff-iptables", "promote"]], timeout=60,
+              guard=True, probe=True, retries=3, connect_timeout=5)
+
+
+def guard(systemd):
+    return HostGuard(systemd, PARAMS["name"], REVERT)
+
+
+def test_arm_sets_the_timer_before_the_change_goes_live():
+    systemd = FakeSystemd()
+    result = guard(systemd).run_step("arm", PARAMS)
+    assert result["armed"] and result["changed"] and "failed" not in result
+    armed_at = next(i for i, argv in enumerate(systemd.calls) if argv[0] == "systemd-run")
+    assert armed_at < systemd.index(["/usr/local/sbin/liftoff-iptables", "apply"])
+    run = systemd.calls[armed_at]
+    assert "--on-active=60s" in run and run[-2:] == REVERT
+    assert systemd.timer
+    # commit waits for the proof
+    assert ["/usr/local/sbin/liftoff-iptables", "promote"] not in systemd.calls
+
+
+def test_a_failed_apply_reverts_at_once_and_disarms():
+    systemd = FakeSystemd(fail={"/usr/local/sbin/liftoff-iptables apply"})
+    result = guard(systemd).run_step("arm", PARAMS)
+    assert result["failed"] and result["reverted"]
+    assert "boom" in result["msg"] and "reverted at once" in result["msg"]
+    assert REVERT in systemd.calls and not systemd.timer
+
+
+def test_no_timer_no_apply():
+    systemd = FakeSystemd(fail={"systemd-run --unit=liftoff-iptables-revert --description=d --on-active=60s"
+                                " --timer-property=AccuracySec=1s --collect " + " ".join(REVERT)})
+    result = HostGuard(systemd, PARAMS["name"], REVERT, "d").run_step("arm", PARAMS)
+    assert result["failed"] and "nothing was applied" in result["msg"]
+    assert ["/usr/local/sbin/liftoff-iptables", "apply"] not in systemd.calls
+
+
+def test_a_leftover_timer_is_reported_and_cleared_before_arming():
+    systemd = FakeSystemd(timer_active=True)
+    result = guard(systemd).run_step("arm", PARAMS)
+    assert result["leftover_timer"] is True
+    stop = systemd.index(["systemctl", "stop", "liftoff-iptables-revert.timer", "liftoff-iptables-revert.service"])
+    assert stop < next(i for i, argv in enumerate(systemd.calls) if argv[0] == "systemd-run")
+
+
+def test_guard_off_runs_apply_and_commit_without_a_timer():
+    systemd = FakeSystemd()
+    result = guard(systemd).run_step("arm", dict(PARAMS, guard=False))
+    assert not result["armed"] and not any(argv[0] == "systemd-run" for argv in systemd.calls)
+    assert ["/usr/local/sbin/liftoff-iptables", "promote"] in systemd.calls
+
+
+def test_confirm_disarms_then_commits():
+    systemd = FakeSystemd(timer_active=True)
+    result = guard(systemd).run_step("confirm", PARAMS)
+    assert "failed" not in result and not systemd.timer
+    assert systemd.index(["systemctl", "stop", "liftoff-iptables-revert.timer"]) < systemd.index(
+        ["/usr/local/sbin/liftoff-iptables", "promote"])
+
+
+def test_confirm_after_the_timer_fired_commits_nothing():
+    systemd = FakeSystemd(timer_active=False)
+    result = guard(systemd).run_step("confirm", PARAMS)
+    assert result["failed"] and "fired" in result["msg"] and "nothing was committed" in result["msg"]
+    assert ["/usr/local/sbin/liftoff-iptables", "promote"] not in systemd.calls
+
+
+def test_settle_reverts_an_unproven_change_now():
+    systemd = FakeSystemd(timer_active=True)
+    result = guard(systemd).run_step("settle", PARAMS)
+    assert result["changed"] and result["reverted"] and "interrupted run" in result["msg"]
+    assert REVERT in systemd.calls and not systemd.timer
+
+
+def test_settle_without_a_timer_changes_nothing():
+    systemd = FakeSystemd()
+    result = guard(systemd).run_step("settle", PARAMS)
+    assert result["changed"] is False and REVERT not in systemd.calls
+
+
+@pytest.mark.parametrize("params, expect", [
+    (dict(PARAMS, apply=[]), "nothing to guard"),
+    (dict(PARAMS, apply=["systemctl restart ssh"]), "apply[0]"),
+    (dict(PARAMS, commit=[[]]), "commit[0]"),
+    (dict(PARAMS, timeout=20), "may take 21 s"),
+    (dict(PARAMS, timeout=5), "revert before any proof"),
+    (dict(PARAMS, retries=0), "at least 1"),
+])
+def test_parameters_that_cannot_guard_are_refused(params, expect):
+    assert expect in (check_params(params) or "")
+
+
+def test_parameters_that_guard_pass():
+    assert check_params(PARAMS) is None
+    assert check_params(dict(PARAMS, state="settled", apply=[])) is None
+    # without a proof nothing races the timer
+    assert check_params(dict(PARAMS, timeout=12, probe=False)) is None
+
+
+def test_the_proof_never_rides_a_multiplexed_connection_and_never_prompts():
+    argv = probe_argv("192.0.2.10", 2222, user="admin", ssh_args="-C -o ControlMaster=auto -o ControlPersist=60s",
+                      connect_timeout=5)
+    assert argv[:9] == ["ssh", "-o", "BatchMode=yes", "-o", "ControlPath=none", "-o", "ControlMaster=no",
+                        "-o", "ConnectTimeout=5"]
+    # ssh keeps the first value: ours come before the connection's ControlMaster=auto
+    assert argv.index("ControlMaster=no") < argv.index("ControlMaster=auto")
+    assert argv[-4:] == ["-p", "2222", "192.0.2.10", "true"]
+    assert argv[argv.index("-l") + 1] == "admin"
+
+
+def test_the_proof_follows_the_inventorys_host_key_checking():
+    strict = probe_argv("h", 22)
+    loose = probe_argv("h", 22, host_key_checking=False)
+    assert "StrictHostKeyChecking=no" not in strict
+    assert loose[loose.index("StrictHostKeyChecking=no") - 1] == "-o"
+
+
+def test_the_proof_passes_every_connection_argument_and_the_key():
+    argv = probe_argv("h", 22, private_key_file="~/.ssh/id_liftoff", ssh_common_args="-o ProxyJump=bastion",
+                      ssh_extra_args="-o UserKnownHostsFile=/tmp/kh", extra_args=["-o", "LogLevel=ERROR"])
+    assert "ProxyJump=bastion" in argv and "UserKnownHostsFile=/tmp/kh" in argv and "LogLevel=ERROR" in argv
+    assert argv[argv.index("-i") + 1] == os.path.expanduser("~/.ssh/id_liftoff")
+    assert "-l" not in argv  # no user: ssh picks it like Ansible would (ssh_config, then the login name)
+
+
+def test_a_new_port_is_checked_against_the_current_ports_host_key():
+    argv = probe_argv("192.0.2.10", 2222, key_alias=known_hosts_name("192.0.2.10", 22))
+    assert "HostKeyAlias=192.0.2.10" in argv
+    assert known_hosts_name("192.0.2.10", 2222) == "[192.0.2.10]:2222"
+    # a HostKeyAlias of the user's own wins
+    argv = probe_argv("h", 2222, ssh_common_args="-o HostKeyAlias=web1", key_alias="h")
+    assert "HostKeyAlias=h" not in argv and "HostKeyAlias=web1" in argv
