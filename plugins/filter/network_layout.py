@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The network role's VPC layout: subnet blocks derived from a CIDR, and checks of the VPC and subnet blocks."""
+"""The network role's VPC layout: subnet blocks derived from a CIDR, checks of the VPC and subnet blocks, and the
+route tables teardown may delete."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -27,6 +28,30 @@ def cidr_subnet(cidr, newbits, index):
         raise AnsibleFilterError("cidr_subnet: %s has no subnet #%d of /%d" % (cidr, index, network.prefixlen + newbits))
     size = network.num_addresses // count
     return str(ipaddress.ip_network((int(network.network_address) + index * size, network.prefixlen + newbits)))
+
+
+def network_subnet_cidrs(given, vpc_cidr, count, first, newbits=4):
+    """``given`` when it is not empty, else ``count`` blocks of ``vpc_cidr`` ``newbits`` longer from block ``first`` on.
+
+    The network role derives its public subnets from block 0 and its private ones from block 8 (the upper half of a
+    /16's /20s). The blocks are derived even when ``given`` is used, so a VPC without them fails the same either way.
+    """
+    derived = [cidr_subnet(vpc_cidr, newbits, int(first) + index) for index in range(int(count))]
+    return list(given) if given else derived
+
+
+def network_teardown_route_tables(route_tables):
+    """The route tables that can be deleted on their own: all but a VPC's main one, in the order given.
+
+    A route table is main when one of its ``associations`` has ``main`` true; it goes with the VPC.
+    """
+    route_tables = list(route_tables or [])
+    main = set()
+    for table in route_tables:
+        for association in table.get("associations") or []:
+            if association.get("main") and "route_table_id" in association:
+                main.add(association["route_table_id"])
+    return [table for table in route_tables if table.get("route_table_id") not in main]
 
 
 def _ipv4_block_errors(variable, value):
@@ -78,4 +103,6 @@ class FilterModule(object):
         return {
             "cidr_subnet": cidr_subnet,
             "network_layout_errors": network_layout_errors,
+            "network_subnet_cidrs": network_subnet_cidrs,
+            "network_teardown_route_tables": network_teardown_route_tables,
         }

@@ -21,6 +21,8 @@ from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewa
 from ansible_collections.liftoff.aws.plugins.filter.network_drift import network_port_rules
 
 TIERS = ("alb", "web", "cache", "db")
+# Referring groups before the groups they refer to.
+TEARDOWN_ORDER = ("db", "cache", "web", "alb")
 DESCRIPTIONS = {"alb": "load balancer", "web": "web hosts", "cache": "cache", "db": "database"}
 # What each tier reads from the settings.
 NEEDS = {
@@ -73,8 +75,24 @@ def network_security_group_plan(settings, tiers, name_prefix, tags=None):
     return plan
 
 
+def network_teardown_security_groups(groups):
+    """The VPC's groups in the order they can be deleted: db, cache, web, alb (by their Tier tag), then the rest.
+
+    A group cannot be deleted while another group's rule refers to it: db and cache refer to web, web to alb.
+    The VPC's ``default`` group is left out (it goes with the VPC). Within a tier, and among the groups with
+    another or no Tier tag, the given order is kept.
+    """
+    groups = [group for group in groups or [] if group.get("group_name") != "default"]
+    ordered = []
+    for tier in TEARDOWN_ORDER:
+        ordered.extend(group for group in groups if (group.get("tags") or {}).get("Tier") == tier)
+    ordered_ids = [group.get("group_id") for group in ordered]
+    return ordered + [group for group in groups if group.get("group_id") not in ordered_ids]
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "network_security_group_plan": network_security_group_plan,
+            "network_teardown_security_groups": network_teardown_security_groups,
         }

@@ -1,4 +1,5 @@
-"""liftoff.aws.network_security_group_plan: the network role's four groups and their ingress rules."""
+"""liftoff.aws.network_security_group_plan: the network role's four groups and their ingress rules; and
+liftoff.aws.network_teardown_security_groups: the order teardown deletes them in."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from ansible.errors import AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.liftoff.aws.plugins.filter.network_security_groups import network_security_group_plan
+from ansible_collections.liftoff.aws.plugins.filter.network_security_groups import (
+    network_security_group_plan, network_teardown_security_groups)
 
 PREFIX = "demo-sandbox"
 TAGS = {"Project": "demo", "Environment": "sandbox", "ManagedBy": "liftoff"}
@@ -135,3 +137,52 @@ def test_same_items_as_the_jinja_it_replaces(ssh_port, app_port, cache_port):
     templar = Templar(loader=DataLoader(), variables=variables)
     for name, tiers in (("alb", ["alb"]), ("web", ["web"]), ("tail", ["cache", "db"])):
         assert network_security_group_plan(settings, tiers, PREFIX, TAGS) == templar.template(trust_as_template(JINJA[name])), name
+
+
+def _group(group_id, name, tier=None, **extra):
+    tags = {"Project": "demo"}
+    if tier is not None:
+        tags["Tier"] = tier
+    return dict({"group_id": group_id, "group_name": name, "tags": tags}, **extra)
+
+
+# As ec2_security_group_info lists them: by ID, not by tier.
+GROUPS = [
+    _group("sg-1", "demo-sandbox-web", "web"),
+    _group("sg-2", "default"),
+    _group("sg-3", "demo-sandbox-alb", "alb"),
+    _group("sg-4", "someone-elses", "batch"),  # another Tier: after the four
+    _group("sg-5", "demo-sandbox-db", "db"),
+    _group("sg-6", "untagged-tier"),  # no Tier tag: after the four, in the given order
+    _group("sg-7", "demo-sandbox-cache", "cache"),
+    _group("sg-8", "demo-sandbox-db-2", "db"),
+    {"group_id": "sg-9", "group_name": "no-tags-key"},
+]
+
+
+def test_teardown_security_groups_referring_groups_first_default_left_out():
+    assert [g["group_id"] for g in network_teardown_security_groups(GROUPS)] == [
+        "sg-5", "sg-8", "sg-7", "sg-1", "sg-3", "sg-4", "sg-6", "sg-9"]
+
+
+@pytest.mark.parametrize("groups", [[], None, [_group("sg-2", "default")]])
+def test_teardown_security_groups_of_a_vpc_with_none(groups):
+    assert network_teardown_security_groups(groups) == []
+
+
+def test_teardown_security_groups_keeps_the_items_whole():
+    assert network_teardown_security_groups([GROUPS[0]]) == [GROUPS[0]]
+
+
+# What roles/network/tasks/absent_vpc.yml looped over before network_teardown_security_groups.
+JINJA_TEARDOWN = """\
+{% set groups = __network_own_sgs.security_groups | rejectattr('group_name', 'eq', 'default') | list %}{% set ordered = []
+%}{% for tier in ['db', 'cache', 'web', 'alb'] %}{% set _ = ordered.extend(groups | selectattr('tags.Tier', 'defined')
+| selectattr('tags.Tier', 'eq', tier)) %}{% endfor %}{{ ordered
++ (groups | rejectattr('group_id', 'in', ordered | map(attribute='group_id') | list) | list) }}"""
+
+
+@pytest.mark.parametrize("groups", [GROUPS, GROUPS[:8], list(reversed(GROUPS)), GROUPS[1:2], GROUPS[3:4], []])
+def test_teardown_security_groups_same_as_the_jinja_it_replaces(groups):
+    templar = Templar(loader=DataLoader(), variables={"__network_own_sgs": {"security_groups": groups}})
+    assert network_teardown_security_groups(groups) == templar.template(trust_as_template(JINJA_TEARDOWN))
