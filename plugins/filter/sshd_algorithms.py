@@ -6,8 +6,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.compat.version import LooseVersion
+from ansible.module_utils.six import string_types
 
 
 def sshd_algorithms(wanted, candidates, supported=None, version="0.0"):
@@ -33,8 +36,37 @@ def sshd_algorithms(wanted, candidates, supported=None, version="0.0"):
         raise AnsibleFilterError("sshd_algorithms: each candidate needs name and since (%s: %s)" % (type(e).__name__, e)) from e
 
 
+def sshd_unknown_algorithms(wanted, supported=None):
+    """The names of ``wanted`` (a user's algorithm list) that the host's ``ssh -Q`` list ``supported`` lacks.
+
+    sshd reads a list whose first name starts with ``+`` (append), ``-`` (remove) or ``^`` (put first)
+    relative to its default: the sign is not part of the name. A name with ``*`` or ``?`` (allowed in
+    ``-`` lists) is unknown when it matches nothing the host lists. Empty ``supported`` (``ssh -Q``
+    failed): nothing can be told, nothing is reported (``sshd -t`` still checks the drop-in).
+    """
+    if not wanted or not supported:
+        return []
+    if isinstance(wanted, string_types):
+        wanted = wanted.split(",")
+    known = [str(name) for name in supported]
+    unknown = []
+    for i, name in enumerate(wanted):
+        if not isinstance(name, string_types):
+            raise AnsibleFilterError("sshd_unknown_algorithms: algorithm names are strings, got %r" % (name,))
+        if i == 0 and name[:1] in ("+", "-", "^"):
+            name = name[1:]
+        if "*" in name or "?" in name:
+            hit = any(fnmatch.fnmatchcase(k, name.replace("[", "[[]")) for k in known)
+        else:
+            hit = name in known
+        if not hit and name not in unknown:
+            unknown.append(name)
+    return unknown
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "sshd_algorithms": sshd_algorithms,
+            "sshd_unknown_algorithms": sshd_unknown_algorithms,
         }

@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.liftoff.aws.plugins.filter.sshd_algorithms import sshd_algorithms
+from ansible_collections.liftoff.aws.plugins.filter.sshd_algorithms import sshd_algorithms, sshd_unknown_algorithms
 from tests.harness.paths import REPO_ROOT
 from tests.unit.test_sshd_config import DEBIAN12_QUERY
 
@@ -90,3 +90,71 @@ def test_same_result_as_the_jinja_it_replaces(kind, version, query, wanted):
     variables = {"wanted": wanted, "candidates": CANDIDATES[kind], "query": QUERIES[query], "version": version}
     jinja = Templar(loader=DataLoader(), variables=variables).template(trust_as_template(JINJA.replace("kind", kind)))
     assert sshd_algorithms(wanted, CANDIDATES[kind], QUERIES[query].get(kind, []), version) == jinja
+
+
+# --- liftoff.aws.sshd_unknown_algorithms: the up-front check of a user's list against `ssh -Q`
+
+
+def test_unknown_names_are_reported_in_order_once():
+    wanted = ["curve25519-sha256", "no-such-kex", "diffie-hellman-group1-sha2", "no-such-kex"]
+    assert sshd_unknown_algorithms(wanted, DEBIAN12_QUERY["kex"]) == ["no-such-kex", "diffie-hellman-group1-sha2"]
+
+
+def test_known_names_pass_for_every_list():
+    for kind, candidates in CANDIDATES.items():
+        chosen = sshd_algorithms([], candidates, DEBIAN12_QUERY[kind], "9.2")
+        assert sshd_unknown_algorithms(chosen, DEBIAN12_QUERY[kind]) == []
+
+
+def test_mlkem_is_unknown_to_debian12():
+    # upstream 9.9; Debian 12's 9.2p1 backported sntrup761x25519-sha512 but not ML-KEM
+    assert sshd_unknown_algorithms(["mlkem768x25519-sha256", "sntrup761x25519-sha512"], DEBIAN12_QUERY["kex"]) == [
+        "mlkem768x25519-sha256"]
+
+
+def test_names_are_case_sensitive():
+    assert sshd_unknown_algorithms(["Curve25519-SHA256"], DEBIAN12_QUERY["kex"]) == ["Curve25519-SHA256"]
+
+
+@pytest.mark.parametrize("sign", ["+", "-", "^"])
+def test_the_sign_of_a_relative_list_is_not_part_of_the_name(sign):
+    assert sshd_unknown_algorithms([sign + "ssh-rsa", "rsa-sha2-512"], DEBIAN12_QUERY["key"]) == []
+    assert sshd_unknown_algorithms([sign + "ssh-rsa", "+ssh-dss"], DEBIAN12_QUERY["key"]) == ["+ssh-dss"]
+
+
+def test_wildcards_must_match_something_the_host_knows():
+    assert sshd_unknown_algorithms(["-*-cbc"], DEBIAN12_QUERY["cipher"]) == []
+    assert sshd_unknown_algorithms(["-*-nosuch"], DEBIAN12_QUERY["cipher"]) == ["*-nosuch"]
+
+
+def test_a_comma_separated_string_is_read_as_a_list():
+    assert sshd_unknown_algorithms("aes256-ctr,aes256-cbd", DEBIAN12_QUERY["cipher"]) == ["aes256-cbd"]
+
+
+@pytest.mark.parametrize("supported", [None, []])
+def test_without_a_query_nothing_is_reported(supported):
+    assert sshd_unknown_algorithms(["no-such-kex"], supported) == []
+
+
+def test_an_empty_list_is_the_role_choosing():
+    assert sshd_unknown_algorithms([], DEBIAN12_QUERY["kex"]) == []
+
+
+def test_non_string_names_are_refused():
+    with pytest.raises(AnsibleFilterError, match="strings"):
+        sshd_unknown_algorithms(["aes256-ctr", 3], DEBIAN12_QUERY["cipher"])
+
+
+@pytest.mark.parametrize("variable, kind", [
+    ("sshd_kex_algorithms", "kex"), ("sshd_ciphers", "cipher"), ("sshd_macs", "mac"),
+    ("sshd_host_key_algorithms", "key"), ("sshd_pubkey_accepted_algorithms", "key")])
+def test_the_role_checks_every_list_against_its_query(variable, kind):
+    tasks = yaml.safe_load((REPO_ROOT / "roles" / "sshd" / "tasks" / "algorithms.yml").read_text())
+    lists = tasks[0]["vars"]["__sshd_algorithm_lists"]
+    assert {"var": variable, "value": "{{ %s }}" % variable, "query": kind} in lists
+
+
+def test_the_role_checks_the_algorithms_before_any_change():
+    main = yaml.safe_load((REPO_ROOT / "roles" / "sshd" / "tasks" / "main.yml").read_text())
+    files = [t.get("ansible.builtin.import_tasks") for t in main]
+    assert files.index("facts.yml") < files.index("algorithms.yml") < files.index("present.yml")
