@@ -66,8 +66,10 @@ options:
     default: root
 attributes:
   check_mode:
+    description: Reports what would change and writes nothing.
     support: full
   diff_mode:
+    description: Shows the file's text before and after.
     support: full
 notes:
   - Runs on the managed host and needs root to write the file and to run the C(--test) check.
