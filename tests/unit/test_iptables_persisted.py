@@ -1,11 +1,11 @@
-"""liftoff.aws.iptables_persisted_merge: our chain goes into rules.v4/v6; nothing else in them changes."""
+"""The persisted-file edit (plugins/module_utils/iptables_persisted.py): our chain goes into rules.v4/v6; nothing else in them changes."""
 
 from __future__ import annotations
 
 import pytest
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.iptables_persisted import IPTABLES_BEGIN, IPTABLES_END, iptables_persisted_merge
+from ansible_collections.liftoff.aws.plugins.module_utils.iptables_persisted import (
+    IPTABLES_BEGIN, IPTABLES_END, IptablesPersistedError, iptables_persisted_merge, iptables_persisted_remove)
 
 CHAIN = ":LIFTOFF-INPUT - [0:0]\n-A LIFTOFF-INPUT -i lo -j ACCEPT\n-A LIFTOFF-INPUT -j DROP\n"
 NEWER = ":LIFTOFF-INPUT - [0:0]\n-A LIFTOFF-INPUT -p tcp -m tcp --dport 443 -j ACCEPT\n-A LIFTOFF-INPUT -j DROP\n"
@@ -87,5 +87,14 @@ def test_docker_chains_in_a_saved_file_are_left_alone():
 
 
 def test_filter_table_without_commit_is_refused():
-    with pytest.raises(AnsibleFilterError, match="no COMMIT"):
+    with pytest.raises(IptablesPersistedError, match="no COMMIT"):
         iptables_persisted_merge("*filter\n:INPUT ACCEPT [0:0]\n", CHAIN)
+
+
+def test_remove_takes_out_only_ours_and_leaves_a_file_without_ours_as_it_is():
+    merged = iptables_persisted_merge(USER_FILE, CHAIN)
+    assert iptables_persisted_remove(merged) == USER_FILE
+    assert iptables_persisted_remove(USER_FILE) == USER_FILE
+    # nothing of ours: not even the missing final newline is added
+    assert iptables_persisted_remove(USER_FILE.rstrip("\n")) == USER_FILE.rstrip("\n")
+    assert iptables_persisted_remove("") == ""
