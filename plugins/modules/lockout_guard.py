@@ -26,7 +26,7 @@ description:
     multiplexed connection. When O(probe_port) differs from the port Ansible connects to, the host key
     is still checked against the known_hosts entry of the current port (C(HostKeyAlias)).
   - With O(state=settled) it looks for a revert timer that an earlier, interrupted run left armed. When
-    there is one, that run's change was never proven: the revert runs now (announced, reported as a
+    there is one, that run's change was never proven, so the revert runs now (announced, reported as a
     change) instead of later, unannounced, in the middle of this run.
   - Check mode runs nothing on the host; O(state=applied) reports what it would do as a change.
   - Why a module of our own - no collection ships a lockout guard. ansible.posix and community.general
@@ -125,10 +125,14 @@ attributes:
     description: The proof runs on the controller, in the action plugin of the same name.
   check_mode:
     support: full
+    description: Runs nothing on the host; O(state=applied) reports the change a real run would guard.
   diff_mode:
     support: none
+    description: The guarded change's own tasks show the diff.
   platform:
+    support: full
     platforms: posix
+    description: Hosts with systemd.
 notes:
   - The proof uses key authentication (C(BatchMode=yes)). A connection that logs in with a password is
     refused before anything is armed.
