@@ -32,6 +32,12 @@ SCENARIO = {
         {"name": "app-range", "port": 8000, "port_end": 8010, "sources": ["2001:db8:2::/48"], "comment": 'say "hi"'},
     ],
     "iptables_log_dropped": True,
+    "iptables_extra_rules": [
+        "-p udp -m udp --dport 51820 -j ACCEPT",
+        {"rule": "-s 10.0.0.0/8 -p tcp -m tcp --dport 9300 -j REJECT --reject-with tcp-reset", "family": 4,
+         "comment": 'search "cluster"'},
+        {"rule": "-p ipv6-icmp -m icmp6 --icmpv6-type 139 -j DROP", "family": 6},
+    ],
     "sshd_port": 2222,
 }
 
@@ -171,15 +177,53 @@ def test_ipv4_icmp_essentials_and_rate_limited_ping(rendered):
 
 
 @pytest.mark.parametrize("family, admin", [(4, ["203.0.113.0/24", "198.51.100.7/32"]), (6, ["2001:db8:1::/48"])])
-def test_ssh_is_rate_limited_then_accepted_only_from_admin_sources(rendered, family, admin):
+def test_ssh_admin_sources_are_accepted_first_then_everyone_else_is_rate_limited(rendered, family, admin):
+    # The admins' own host is never throttled (an ssh-audit scan from it had 74 SYNs dropped when the
+    # limit came first); the limit still guards whatever else opens the port (a shared or extra rule).
     lines = _lines(rendered, OS_FILES[0], family)
     ssh = [line for line in lines if "--dport 2222 " in line]
-    limit, *accepts = ssh
+    *accepts, limit = ssh
+    assert [line.split()[3] for line in accepts] == admin
+    assert all(line.endswith('--comment "liftoff: ssh from admin sources" -j ACCEPT') for line in accepts)
     assert "--ctstate NEW -m hashlimit --hashlimit-above 10/minute --hashlimit-burst 20 --hashlimit-mode srcip" in limit
     assert limit.endswith("-j DROP")
-    assert [line.split()[3] for line in accepts] == admin
-    assert all(line.endswith("-j ACCEPT") for line in accepts)
-    assert lines.index(limit) < lines.index(accepts[0])
+    assert lines.index(accepts[-1]) < lines.index(limit)
+
+
+def test_open_ssh_accepts_admin_sources_unthrottled_and_rate_limits_everyone_else(tmp_path):
+    result = _run_playbook(tmp_path, {"iptables_ssh_restrict": False})
+    assert result.returncode == 0, result.stdout[-4000:]
+    lines = _lines(tmp_path / "out", OS_FILES[0], 4)
+    ssh = [line for line in lines if "--dport 2222 " in line]
+    assert [line.split()[3] for line in ssh[:2]] == ["203.0.113.0/24", "198.51.100.7/32"]
+    assert "hashlimit" in ssh[2] and ssh[2].endswith("-j DROP")
+    assert ssh[3:] == [f'-A {CHAIN} -p tcp -m tcp --dport 2222 -m comment --comment "liftoff: ssh from anywhere" -j ACCEPT']
+
+
+def test_a_world_admin_source_is_rate_limited_like_anywhere(tmp_path):
+    result = _run_playbook(tmp_path, {"liftoff_admin_sources": ["0.0.0.0/0", "2001:db8:1::/48"],
+                                      "iptables_allow_ssh_from_anywhere": True})
+    assert result.returncode == 0, result.stdout[-4000:]
+    v4 = [line for line in _lines(tmp_path / "out", OS_FILES[0], 4) if "--dport 2222 " in line]
+    assert "hashlimit" in v4[0]
+    assert v4[1:] == [f'-A {CHAIN} -p tcp -m tcp --dport 2222 -m comment --comment "liftoff: ssh from admin sources (anywhere)" -j ACCEPT']
+    v6 = [line for line in _lines(tmp_path / "out", OS_FILES[0], 6) if "--dport 2222 " in line]
+    assert v6[0].split()[3] == "2001:db8:1::/48" and "hashlimit" in v6[1] and len(v6) == 2
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_extra_rules_come_after_every_accept_of_the_role_and_before_log_and_drop(rendered, family):
+    lines = _lines(rendered, OS_FILES[0], family)
+    extra = [i for i, line in enumerate(lines) if '--comment "liftoff: iptables_extra_rules[' in line or "search" in line]
+    wanted = {4: [f'-A {CHAIN} -m comment --comment "liftoff: iptables_extra_rules[0]" -p udp -m udp --dport 51820 -j ACCEPT',
+                  f"-A {CHAIN} -m comment --comment \"liftoff: search 'cluster'\" -s 10.0.0.0/8 -p tcp -m tcp --dport 9300 "
+                  "-j REJECT --reject-with tcp-reset"],
+              6: [f'-A {CHAIN} -m comment --comment "liftoff: iptables_extra_rules[0]" -p udp -m udp --dport 51820 -j ACCEPT',
+                  f'-A {CHAIN} -m comment --comment "liftoff: iptables_extra_rules[2]" -p ipv6-icmp -m icmp6 --icmpv6-type 139 -j DROP']}
+    assert [lines[i] for i in extra] == wanted[family]
+    role_accepts = [i for i, line in enumerate(lines) if line.endswith("-j ACCEPT") and "iptables_extra_rules" not in line]
+    assert max(role_accepts) < extra[0]
+    assert extra[-1] < len(lines) - 2 and "-j LOG" in lines[-2] and lines[-1] == f"-A {CHAIN} -j DROP"
 
 
 def test_shared_rules_split_by_family_with_ranges_and_comments(rendered):
@@ -210,6 +254,10 @@ def test_open_ssh_and_no_logging_render_and_still_end_in_drop(tmp_path):
     ({"sshd_port": 65536}, "iptables_ssh_port is 65536"),
     ({"iptables_ssh_rate_limit": "lots"}, "iptables_ssh_rate_limit is \"lots\""),
     ({"iptables_revert_seconds": 5}, "iptables_revert_seconds is 5"),
+    ({"iptables_extra_rules": ["-p udp --dport 51820 -j WIREGUARD"]},
+     "iptables_extra_rules[0]: -j WIREGUARD in '-p udp --dport 51820 -j WIREGUARD': an extra rule may only end in -j ACCEPT"),
+    ({"iptables_extra_rules": ["-A INPUT -j ACCEPT"]}, "iptables_extra_rules[0]: '-A INPUT -j ACCEPT' starts like"),
+    ({"iptables_extra_rules": "-p udp --dport 51820 -j ACCEPT"}, "iptables_extra_rules is \"-p udp --dport 51820 -j ACCEPT\", not a list"),
     ({"liftoff_firewall_rules": [{"name": "web", "port": 80, "sources": ["example.com"]}]},
      "iptables_firewall_rules[0] (web): source 'example.com' is not a CIDR"),
     ({"iptables_config_dir": "/etc/iptables"},
@@ -244,5 +292,5 @@ def test_extra_ssh_port_gets_the_same_limit_and_sources_while_sshd_moves(tmp_pat
     lines = _lines(tmp_path / "out", OS_FILES[0], 4)
     for port in (2222, 22):
         ssh = [line for line in lines if f"--dport {port} " in line]
-        assert len(ssh) == 3, ssh  # the limit, then the two IPv4 admin sources: 2222 is not repeated
-        assert "hashlimit" in ssh[0] and ssh[0].endswith("-j DROP")
+        assert len(ssh) == 3, ssh  # the two IPv4 admin sources, then the limit: 2222 is not repeated
+        assert "hashlimit" in ssh[2] and ssh[2].endswith("-j DROP")

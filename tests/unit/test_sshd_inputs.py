@@ -45,6 +45,8 @@ def check_inputs(tmp_path_factory):
     ({"sshd_max_startups": "lots"}, "sshd_max_startups"),
     ({"sshd_extra_options": {"Frobnicate": "yes"}}, "frobnicate is not an OpenSSH sshd_config keyword"),
     ({"sshd_extra_options": {"PasswordAuthentication": "yes"}}, "set sshd_password_authentication instead"),
+    ({"sshd_extra_options": {"Match": "User deploy"}}, "Match blocks are out of scope"),
+    ({"sshd_extra_options": {"UseDNS": True}}, "usedns is fixed by the role"),
     ({"sshd_restrict_logins": True}, "sshd_allow_users and sshd_allow_groups are both empty"),
     ({"sshd_listen_addresses": ["0.0.0.0"]}, "sshd_listen_addresses"),
     ({"sshd_rollback_timeout": 5}, "sshd_rollback_timeout >= 30"),
