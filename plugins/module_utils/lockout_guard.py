@@ -34,6 +34,8 @@ ARGUMENT_SPEC = dict(
 
 # Seconds between two proof attempts.
 PROBE_DELAY = 2
+# Where the host half keeps its "armed" markers (tmpfs: gone after a reboot, like the timers).
+MARKER_DIR = "/run/liftoff-lockout-guard"
 
 
 def command_lists(value, option):
@@ -75,15 +77,33 @@ def check_params(params):
 class HostGuard:
     """The host half. `run` is AnsibleModule.run_command (argv list -> rc, stdout, stderr)."""
 
-    def __init__(self, run, name, revert, description="liftoff.aws lockout guard revert"):
+    def __init__(self, run, name, revert, description="liftoff.aws lockout guard revert", marker_dir=MARKER_DIR):
         self.run = run
         self.name = name
         self.revert_argv = [str(arg) for arg in revert]
         self.description = description
+        # Exists from just before the timer is armed until it is disarmed or fires: the timer's own
+        # command removes it first. It, not the timer's unit state, says whether a change is pending.
+        self.marker = os.path.join(marker_dir, name + ".armed")
 
     def timer_active(self):
-        rc, out, dummy = self.run(["systemctl", "is-active", self.name + ".timer"])
-        return rc == 0 and out.strip() == "active"
+        """Whether a change is armed and not yet proven or reverted."""
+        return os.path.exists(self.marker)
+
+    def set_marker(self):
+        try:
+            os.makedirs(os.path.dirname(self.marker), exist_ok=True)
+            with open(self.marker, "w") as handle:
+                handle.write(" ".join(self.revert_argv) + "\n")
+        except OSError as exc:
+            return str(exc)
+        return None
+
+    def drop_marker(self):
+        try:
+            os.remove(self.marker)
+        except FileNotFoundError:
+            pass
 
     def revert_running(self):
         rc, out, dummy = self.run(["systemctl", "is-active", self.name + ".service"])
@@ -93,15 +113,27 @@ class HostGuard:
         """Stop a leftover timer and its service, and forget failed ones, so the name can be reused."""
         self.run(["systemctl", "stop", self.name + ".timer", self.name + ".service"])
         self.run(["systemctl", "reset-failed", self.name + ".timer", self.name + ".service"])
+        self.drop_marker()
 
     def arm(self, timeout):
-        return self.run([
+        problem = self.set_marker()
+        if problem:
+            return 1, "", "cannot write %s: %s" % (self.marker, problem)
+        rc, out, err = self.run([
             "systemd-run", "--unit=" + self.name, "--description=" + self.description,
             "--on-active=%ds" % timeout, "--timer-property=AccuracySec=1s", "--collect",
+            "/bin/sh", "-c", 'rm -f "$0" && exec "$@"', self.marker,
         ] + self.revert_argv)
+        if rc != 0:
+            self.drop_marker()
+        return rc, out, err
+
+    def disarm(self):
+        self.run(["systemctl", "stop", self.name + ".timer"])
+        self.drop_marker()
 
     def revert(self):
-        self.run(["systemctl", "stop", self.name + ".timer"])
+        self.disarm()
         rc, out, err = self.run(self.revert_argv)
         return rc, (out.strip() or err.strip())
 
@@ -153,7 +185,7 @@ class HostGuard:
                 "the revert timer %s.timer fired (or was stopped) before the change was proven: the host runs"
                 " its previous state again, and nothing was committed" % self.name))
             return result
-        self.run(["systemctl", "stop", self.name + ".timer"])
+        self.disarm()
         if self.revert_running():
             result.update(failed=True, reverted=True, msg=(
                 "the revert timer %s.timer fired while the change was being proven: the host is going back to"

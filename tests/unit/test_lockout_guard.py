@@ -48,79 +48,92 @@ PARAMS = dict(name="liftoff-iptables-revert", apply=[["/usr/local/sbin/liftoff-i
               guard=True, probe=True, retries=3, connect_timeout=5)
 
 
-def guard(systemd):
-    return HostGuard(systemd, PARAMS["name"], REVERT)
+@pytest.fixture(name="markers")
+def fixture_markers(tmp_path):
+    return str(tmp_path)
 
 
-def test_arm_sets_the_timer_before_the_change_goes_live():
+def guard(systemd, markers, armed=False):
+    host = HostGuard(systemd, PARAMS["name"], REVERT, marker_dir=markers)
+    if armed:  # an earlier run armed it and never disarmed it
+        host.set_marker()
+    return host
+
+
+def test_arm_sets_the_timer_before_the_change_goes_live(markers):
     systemd = FakeSystemd()
-    result = guard(systemd).run_step("arm", PARAMS)
+    result = guard(systemd, markers).run_step("arm", PARAMS)
     assert result["armed"] and result["changed"] and "failed" not in result
     armed_at = next(i for i, argv in enumerate(systemd.calls) if argv[0] == "systemd-run")
     assert armed_at < systemd.index(["/usr/local/sbin/liftoff-iptables", "apply"])
     run = systemd.calls[armed_at]
     assert "--on-active=60s" in run and run[-2:] == REVERT
-    assert systemd.timer
+    # the timer's command drops the marker first, so a fired timer is never taken for a pending one
+    assert run[-6:-2] == ["/bin/sh", "-c", 'rm -f "$0" && exec "$@"', markers + "/liftoff-iptables-revert.armed"]
+    assert systemd.timer and os.path.exists(markers + "/liftoff-iptables-revert.armed")
     # commit waits for the proof
     assert ["/usr/local/sbin/liftoff-iptables", "promote"] not in systemd.calls
 
 
-def test_a_failed_apply_reverts_at_once_and_disarms():
+def test_a_failed_apply_reverts_at_once_and_disarms(markers):
     systemd = FakeSystemd(fail={"/usr/local/sbin/liftoff-iptables apply"})
-    result = guard(systemd).run_step("arm", PARAMS)
+    result = guard(systemd, markers).run_step("arm", PARAMS)
     assert result["failed"] and result["reverted"]
     assert "boom" in result["msg"] and "reverted at once" in result["msg"]
     assert REVERT in systemd.calls and not systemd.timer
+    assert not os.listdir(markers)
 
 
-def test_no_timer_no_apply():
+def test_no_timer_no_apply(markers):
     systemd = FakeSystemd(fail={"systemd-run --unit=liftoff-iptables-revert --description=d --on-active=60s"
-                                " --timer-property=AccuracySec=1s --collect " + " ".join(REVERT)})
-    result = HostGuard(systemd, PARAMS["name"], REVERT, "d").run_step("arm", PARAMS)
+                                " --timer-property=AccuracySec=1s --collect /bin/sh -c rm -f \"$0\" && exec \"$@\" "
+                                + markers + "/liftoff-iptables-revert.armed " + " ".join(REVERT)})
+    result = HostGuard(systemd, PARAMS["name"], REVERT, "d", marker_dir=markers).run_step("arm", PARAMS)
     assert result["failed"] and "nothing was applied" in result["msg"]
     assert ["/usr/local/sbin/liftoff-iptables", "apply"] not in systemd.calls
+    assert not os.listdir(markers)
 
 
-def test_a_leftover_timer_is_reported_and_cleared_before_arming():
+def test_a_leftover_timer_is_reported_and_cleared_before_arming(markers):
     systemd = FakeSystemd(timer_active=True)
-    result = guard(systemd).run_step("arm", PARAMS)
+    result = guard(systemd, markers, armed=True).run_step("arm", PARAMS)
     assert result["leftover_timer"] is True
     stop = systemd.index(["systemctl", "stop", "liftoff-iptables-revert.timer", "liftoff-iptables-revert.service"])
     assert stop < next(i for i, argv in enumerate(systemd.calls) if argv[0] == "systemd-run")
 
 
-def test_guard_off_runs_apply_and_commit_without_a_timer():
+def test_guard_off_runs_apply_and_commit_without_a_timer(markers):
     systemd = FakeSystemd()
-    result = guard(systemd).run_step("arm", dict(PARAMS, guard=False))
+    result = guard(systemd, markers).run_step("arm", dict(PARAMS, guard=False))
     assert not result["armed"] and not any(argv[0] == "systemd-run" for argv in systemd.calls)
     assert ["/usr/local/sbin/liftoff-iptables", "promote"] in systemd.calls
 
 
-def test_confirm_disarms_then_commits():
+def test_confirm_disarms_then_commits(markers):
     systemd = FakeSystemd(timer_active=True)
-    result = guard(systemd).run_step("confirm", PARAMS)
+    result = guard(systemd, markers, armed=True).run_step("confirm", PARAMS)
     assert "failed" not in result and not systemd.timer
     assert systemd.index(["systemctl", "stop", "liftoff-iptables-revert.timer"]) < systemd.index(
         ["/usr/local/sbin/liftoff-iptables", "promote"])
 
 
-def test_confirm_after_the_timer_fired_commits_nothing():
+def test_confirm_after_the_timer_fired_commits_nothing(markers):
     systemd = FakeSystemd(timer_active=False)
-    result = guard(systemd).run_step("confirm", PARAMS)
+    result = guard(systemd, markers).run_step("confirm", PARAMS)
     assert result["failed"] and "fired" in result["msg"] and "nothing was committed" in result["msg"]
     assert ["/usr/local/sbin/liftoff-iptables", "promote"] not in systemd.calls
 
 
-def test_settle_reverts_an_unproven_change_now():
+def test_settle_reverts_an_unproven_change_now(markers):
     systemd = FakeSystemd(timer_active=True)
-    result = guard(systemd).run_step("settle", PARAMS)
+    result = guard(systemd, markers, armed=True).run_step("settle", PARAMS)
     assert result["changed"] and result["reverted"] and "interrupted run" in result["msg"]
     assert REVERT in systemd.calls and not systemd.timer
 
 
-def test_settle_without_a_timer_changes_nothing():
+def test_settle_without_a_timer_changes_nothing(markers):
     systemd = FakeSystemd()
-    result = guard(systemd).run_step("settle", PARAMS)
+    result = guard(systemd, markers).run_step("settle", PARAMS)
     assert result["changed"] is False and REVERT not in systemd.calls
 
 
