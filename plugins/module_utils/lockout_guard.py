@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -114,6 +115,13 @@ class HostGuard:
         self.run(["systemctl", "stop", self.name + ".timer", self.name + ".service"])
         self.run(["systemctl", "reset-failed", self.name + ".timer", self.name + ".service"])
         self.drop_marker()
+        # systemd unloads a stopped transient unit a moment later; re-arming the same name before that
+        # may reuse the old unit. Wait (at most about 5 s) until it is gone.
+        for dummy_try in range(50):
+            dummy_rc, out, dummy_err = self.run(["systemctl", "show", "-p", "LoadState", "--value", self.name + ".timer"])
+            if out.strip() != "loaded":
+                break
+            time.sleep(0.1)
 
     def arm(self, timeout):
         problem = self.set_marker()
