@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
@@ -102,6 +103,8 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=problem)
             return result
         args["step"] = None
+        # Ties the arm, confirm and revert steps of this task together on the host (HostGuard.owns).
+        args["token"] = uuid.uuid4().hex
         if args["state"] == "settled":
             result.update(self._step(args, "settle", task_vars))
             return result

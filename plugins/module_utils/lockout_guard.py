@@ -31,6 +31,7 @@ ARGUMENT_SPEC = dict(
     probe_ssh_args=dict(type="list", elements="str", default=[]),
     description=dict(type="str", default="liftoff.aws lockout guard revert"),
     step=dict(type="str", choices=["arm", "confirm", "revert", "settle"]),
+    token=dict(type="str", no_log=False),
 )
 
 # Seconds between two proof attempts.
@@ -85,17 +86,31 @@ class HostGuard:
         self.description = description
         # Exists from just before the timer is armed until it is disarmed or fires: the timer's own
         # command removes it first. It, not the timer's unit state, says whether a change is pending.
+        # Its first line is the token of the run that armed it (see owns()).
         self.marker = os.path.join(marker_dir, name + ".armed")
 
     def timer_active(self):
         """Whether a change is armed and not yet proven or reverted."""
         return os.path.exists(self.marker)
 
-    def set_marker(self):
+    def owns(self, token):
+        """Whether the pending change is the one armed with `token`.
+
+        A controller that is killed can leave Ansible's worker process running (it is in a session of
+        its own): it goes on to confirm or revert long after a new run settled and re-armed the same
+        name. Its token no longer matches, so it touches nothing.
+        """
+        try:
+            with open(self.marker) as handle:
+                return handle.readline().strip() == "token " + str(token)
+        except OSError:
+            return False
+
+    def set_marker(self, token):
         try:
             os.makedirs(os.path.dirname(self.marker), exist_ok=True)
             with open(self.marker, "w") as handle:
-                handle.write(" ".join(self.revert_argv) + "\n")
+                handle.write("token %s\n%s\n" % (token, " ".join(self.revert_argv)))
         except OSError as exc:
             return str(exc)
         return None
@@ -123,8 +138,8 @@ class HostGuard:
                 break
             time.sleep(0.1)
 
-    def arm(self, timeout):
-        problem = self.set_marker()
+    def arm(self, timeout, token):
+        problem = self.set_marker(token)
         if problem:
             return 1, "", "cannot write %s: %s" % (self.marker, problem)
         rc, out, err = self.run([
@@ -163,7 +178,7 @@ class HostGuard:
         self.clear()
         result = dict(changed=True, armed=False, reverted=False, leftover_timer=leftover, applied=[])
         if params.get("guard", True):
-            rc, out, err = self.arm(params.get("timeout", 180))
+            rc, out, err = self.arm(params.get("timeout", 180), params.get("token"))
             if rc != 0:
                 result.update(changed=False, failed=True,
                               msg="could not arm the revert timer %s.timer (%s); nothing was applied"
@@ -193,6 +208,11 @@ class HostGuard:
                 "the revert timer %s.timer fired (or was stopped) before the change was proven: the host runs"
                 " its previous state again, and nothing was committed" % self.name))
             return result
+        if not self.owns(params.get("token")):
+            result.update(changed=False, failed=True, msg=(
+                "another run re-armed %s.timer since this one armed it: this run's change is no longer the"
+                " pending one, so nothing was disarmed or committed" % self.name))
+            return result
         self.disarm()
         if self.revert_running():
             result.update(failed=True, reverted=True, msg=(
@@ -207,6 +227,12 @@ class HostGuard:
         return result
 
     def step_revert(self, params):
+        if not self.owns(params.get("token")):
+            # Fired already (the host reverted itself), or another run took over: reverting now would
+            # undo that run's state, not this one's change.
+            why = ("another run re-armed %s.timer since" % self.name) if self.timer_active() else (
+                "%s.timer already fired and reverted it" % self.name)
+            return dict(changed=False, reverted=False, revert_rc=0, revert_output="not reverted again: " + why)
         rc, output = self.revert()
         return dict(changed=True, reverted=True, revert_rc=rc, revert_output=output)
 

@@ -119,6 +119,12 @@ options:
       - Internal, set by the action plugin; do not set it.
     type: str
     choices: [arm, confirm, revert, settle]
+  token:
+    description:
+      - Internal, set by the action plugin; do not set it.
+      - Ties the steps of one task together, so that a step of an earlier run that is still running
+        (its controller was killed, its worker was not) never disarms or reverts a later run's change.
+    type: str
 attributes:
   action:
     support: full
