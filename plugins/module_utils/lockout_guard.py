@@ -61,6 +61,10 @@ def check_params(params):
         return str(exc)
     if not params.get("revert"):
         return "revert must be the command that restores the last verified state"
+    if any(char in str(arg) for arg in params["revert"] for char in "$%\\"):
+        # systemd reads these back differently after a daemon-reload (or expands them): the timer's
+        # command would no longer be the one armed.
+        return "revert %s holds $, %% or a backslash, which systemd does not keep in a timer's command" % params["revert"]
     if params.get("state", "applied") == "applied" and not params.get("apply"):
         return "apply is empty: there is nothing to guard"
     if params.get("timeout", 180) < 10:
@@ -142,10 +146,14 @@ class HostGuard:
         problem = self.set_marker(token)
         if problem:
             return 1, "", "cannot write %s: %s" % (self.marker, problem)
+        # The marker goes first when the timer fires (ExecStartPre; "-": even if rm fails, the revert
+        # runs). Not a shell wrapper: systemd 252 writes a "$" of a transient unit's command as "\$",
+        # which it no longer reads back after a daemon-reload (as sshd's apply does), and the revert
+        # would then never run.
         rc, out, err = self.run([
             "systemd-run", "--unit=" + self.name, "--description=" + self.description,
             "--on-active=%ds" % timeout, "--timer-property=AccuracySec=1s", "--collect",
-            "/bin/sh", "-c", 'rm -f "$0" && exec "$@"', self.marker,
+            "--property=ExecStartPre=-/bin/rm -f " + self.marker,
         ] + self.revert_argv)
         if rc != 0:
             self.drop_marker()

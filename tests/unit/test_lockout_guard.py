@@ -69,8 +69,10 @@ def test_arm_sets_the_timer_before_the_change_goes_live(markers):
     assert armed_at < systemd.index(["/usr/local/sbin/liftoff-iptables", "apply"])
     run = systemd.calls[armed_at]
     assert "--on-active=60s" in run and run[-2:] == REVERT
-    # the timer's command drops the marker first, so a fired timer is never taken for a pending one
-    assert run[-6:-2] == ["/bin/sh", "-c", 'rm -f "$0" && exec "$@"', markers + "/liftoff-iptables-revert.armed"]
+    # a fired timer drops the marker first, so it is never taken for a pending change
+    assert run[-3] == "--property=ExecStartPre=-/bin/rm -f " + markers + "/liftoff-iptables-revert.armed"
+    # no "$" anywhere: systemd 252 reads a transient command's "$" back wrongly after a daemon-reload
+    assert not [arg for arg in run if "$" in arg]
     assert systemd.timer and os.path.exists(markers + "/liftoff-iptables-revert.armed")
     # commit waits for the proof
     assert ["/usr/local/sbin/liftoff-iptables", "promote"] not in systemd.calls
@@ -87,7 +89,7 @@ def test_a_failed_apply_reverts_at_once_and_disarms(markers):
 
 def test_no_timer_no_apply(markers):
     systemd = FakeSystemd(fail={"systemd-run --unit=liftoff-iptables-revert --description=d --on-active=60s"
-                                " --timer-property=AccuracySec=1s --collect /bin/sh -c rm -f \"$0\" && exec \"$@\" "
+                                " --timer-property=AccuracySec=1s --collect --property=ExecStartPre=-/bin/rm -f "
                                 + markers + "/liftoff-iptables-revert.armed " + " ".join(REVERT)})
     result = HostGuard(systemd, PARAMS["name"], REVERT, "d", marker_dir=markers).run_step("arm", PARAMS)
     assert result["failed"] and "nothing was applied" in result["msg"]
@@ -175,6 +177,8 @@ def test_settle_without_a_timer_changes_nothing(markers):
     (dict(PARAMS, timeout=20), "may take 21 s"),
     (dict(PARAMS, timeout=5), "revert before any proof"),
     (dict(PARAMS, retries=0), "at least 1"),
+    (dict(PARAMS, revert=["/bin/sh", "-c", "restore $HOME"]), "which systemd does not keep"),
+    (dict(PARAMS, revert=["/usr/local/bin/restore", "50%"]), "which systemd does not keep"),
 ])
 def test_parameters_that_cannot_guard_are_refused(params, expect):
     assert expect in (check_params(params) or "")
