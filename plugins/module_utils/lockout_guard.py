@@ -93,7 +93,7 @@ class HostGuard:
         # Its first line is the token of the run that armed it (see owns()).
         self.marker = os.path.join(marker_dir, name + ".armed")
 
-    def timer_active(self):
+    def pending(self):
         """Whether a change is armed and not yet proven or reverted."""
         return os.path.exists(self.marker)
 
@@ -182,7 +182,7 @@ class HostGuard:
         return getattr(self, "step_" + step)(params)
 
     def step_arm(self, params):
-        leftover = self.timer_active()
+        leftover = self.pending()
         self.clear()
         result = dict(changed=True, armed=False, reverted=False, leftover_timer=leftover, applied=[])
         if params.get("guard", True):
@@ -211,7 +211,7 @@ class HostGuard:
 
     def step_confirm(self, params):
         result = dict(changed=True, reverted=False)
-        if not self.timer_active():
+        if not self.pending():
             result.update(failed=True, reverted=True, msg=(
                 "the revert timer %s.timer fired (or was stopped) before the change was proven: the host runs"
                 " its previous state again, and nothing was committed" % self.name))
@@ -238,14 +238,14 @@ class HostGuard:
         if not self.owns(params.get("token")):
             # Fired already (the host reverted itself), or another run took over: reverting now would
             # undo that run's state, not this one's change.
-            why = ("another run re-armed %s.timer since" % self.name) if self.timer_active() else (
+            why = ("another run re-armed %s.timer since" % self.name) if self.pending() else (
                 "%s.timer already fired and reverted it" % self.name)
             return dict(changed=False, reverted=False, revert_rc=0, revert_output="not reverted again: " + why)
         rc, output = self.revert()
         return dict(changed=True, reverted=True, revert_rc=rc, revert_output=output)
 
     def step_settle(self, params):
-        if not self.timer_active():
+        if not self.pending():
             return dict(changed=False, reverted=False, msg="no revert timer %s.timer is armed" % self.name)
         rc, output = self.revert()
         self.clear()

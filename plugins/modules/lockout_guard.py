@@ -225,7 +225,7 @@ def main():
     step = params["step"] or {"applied": "arm", "settled": "settle"}[params["state"]]
     if module.check_mode:
         if step == "settle":
-            armed = guard.timer_active()
+            armed = guard.pending()
             module.exit_json(changed=armed, reverted=False, msg=(
                 "an interrupted run left %s.timer armed: a real run reverts its unproven change now" % params["name"]
                 if armed else "no revert timer %s.timer is armed" % params["name"]))
