@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+import uuid
 
 from ansible.errors import AnsibleConnectionFailure
 from ansible.plugins.action import ActionBase
@@ -54,13 +55,15 @@ class ActionModule(ActionBase):
             host_key_checking=bool(self._option("host_key_checking", True)),
         )
 
-    def _probe(self, args, port):
-        """Try a new SSH connection to `port`; return a dict with method, rc, attempts, stderr, cmd."""
-        if self._connection.transport not in SSH_TRANSPORTS:
+    def _probe(self, args, conn, port):
+        """Try a new SSH connection to `port`; return a dict with method, rc, attempts, stderr, cmd.
+
+        `conn` is _connection_facts(), or None when the task's connection is not SSH.
+        """
+        if conn is None:
             # Not SSH (SSM, local, ...): no new SSH connection to prove; the task's own connection is
             # what must keep working, and the confirm step right after this runs over it.
             return dict(method="connection", transport=self._connection.transport, rc=0, attempts=0, stderr="")
-        conn = self._connection_facts()
         argv = probe_argv(
             conn["host"], port, user=conn["user"], private_key_file=conn["private_key_file"],
             ssh_executable=conn["ssh_executable"], ssh_args=conn["ssh_args"],
@@ -102,11 +105,14 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=problem)
             return result
         args["step"] = None
+        # Ties the arm, confirm and revert steps of this task together on the host (HostGuard.owns).
+        args["token"] = uuid.uuid4().hex
         if args["state"] == "settled":
             result.update(self._step(args, "settle", task_vars))
             return result
 
-        conn_port = self._connection_facts()["port"] if self._connection.transport in SSH_TRANSPORTS else None
+        conn = self._connection_facts() if self._connection.transport in SSH_TRANSPORTS else None
+        conn_port = conn["port"] if conn else None
         port = args["probe_port"] or conn_port
         proves = args["guard"] and args["probe"]
         plan = "%s behind %s.timer (revert after %d s)%s" % (
@@ -115,8 +121,7 @@ class ActionModule(ActionBase):
         if self._task.check_mode:
             result.update(changed=True, reverted=False, msg="would run " + plan)
             return result
-        if proves and self._connection.transport in SSH_TRANSPORTS and self._option("password") \
-                and not self._connection_facts()["private_key_file"]:
+        if proves and conn and self._option("password") and not conn["private_key_file"]:
             display.warning("lockout guard: this host logs in with a password, but the proof uses key"
                             " authentication only (BatchMode): it fails unless an agent or default key gets in")
 
@@ -124,13 +129,13 @@ class ActionModule(ActionBase):
         result.update(armed)
         if armed.get("failed"):
             if armed.get("reverted") and conn_port:
-                result["recovered"] = self._probe(args, conn_port)["rc"] == 0
+                result["recovered"] = self._probe(args, conn, conn_port)["rc"] == 0
             return result
         if not args["guard"]:
             result["msg"] = "ran " + plan + " without a guard"
             return result
 
-        probe = self._probe(args, port) if args["probe"] else dict(method="none", rc=0, attempts=0, stderr="")
+        probe = self._probe(args, conn, port) if args["probe"] else dict(method="none", rc=0, attempts=0, stderr="")
         result["probe"] = probe
         if probe["rc"] == 0:
             confirmed = self._step(args, "confirm", task_vars)
@@ -140,7 +145,7 @@ class ActionModule(ActionBase):
             return result
 
         reverted = self._step(args, "revert", task_vars)
-        recovered = self._probe(args, conn_port) if conn_port else dict(rc=0)
+        recovered = self._probe(args, conn, conn_port) if conn_port else dict(rc=0)
         result.update(
             failed=True, reverted=not reverted.get("failed"),
             revert_output=reverted.get("revert_output", reverted.get("msg", "")),

@@ -31,6 +31,7 @@ ARGUMENT_SPEC = dict(
     probe_ssh_args=dict(type="list", elements="str", default=[]),
     description=dict(type="str", default="liftoff.aws lockout guard revert"),
     step=dict(type="str", choices=["arm", "confirm", "revert", "settle"]),
+    token=dict(type="str", no_log=False),
 )
 
 # Seconds between two proof attempts.
@@ -60,6 +61,10 @@ def check_params(params):
         return str(exc)
     if not params.get("revert"):
         return "revert must be the command that restores the last verified state"
+    if any(char in str(arg) for arg in params["revert"] for char in "$%\\"):
+        # systemd reads these back differently after a daemon-reload (or expands them): the timer's
+        # command would no longer be the one armed.
+        return "revert %s holds $, %% or a backslash, which systemd does not keep in a timer's command" % params["revert"]
     if params.get("state", "applied") == "applied" and not params.get("apply"):
         return "apply is empty: there is nothing to guard"
     if params.get("timeout", 180) < 10:
@@ -85,17 +90,31 @@ class HostGuard:
         self.description = description
         # Exists from just before the timer is armed until it is disarmed or fires: the timer's own
         # command removes it first. It, not the timer's unit state, says whether a change is pending.
+        # Its first line is the token of the run that armed it (see owns()).
         self.marker = os.path.join(marker_dir, name + ".armed")
 
-    def timer_active(self):
+    def pending(self):
         """Whether a change is armed and not yet proven or reverted."""
         return os.path.exists(self.marker)
 
-    def set_marker(self):
+    def owns(self, token):
+        """Whether the pending change is the one armed with `token`.
+
+        A controller that is killed can leave Ansible's worker process running (it is in a session of
+        its own): it goes on to confirm or revert long after a new run settled and re-armed the same
+        name. Its token no longer matches, so it touches nothing.
+        """
+        try:
+            with open(self.marker) as handle:
+                return handle.readline().strip() == "token " + str(token)
+        except OSError:
+            return False
+
+    def set_marker(self, token):
         try:
             os.makedirs(os.path.dirname(self.marker), exist_ok=True)
             with open(self.marker, "w") as handle:
-                handle.write(" ".join(self.revert_argv) + "\n")
+                handle.write("token %s\n%s\n" % (token, " ".join(self.revert_argv)))
         except OSError as exc:
             return str(exc)
         return None
@@ -123,14 +142,18 @@ class HostGuard:
                 break
             time.sleep(0.1)
 
-    def arm(self, timeout):
-        problem = self.set_marker()
+    def arm(self, timeout, token):
+        problem = self.set_marker(token)
         if problem:
             return 1, "", "cannot write %s: %s" % (self.marker, problem)
+        # The marker goes first when the timer fires (ExecStartPre; "-": even if rm fails, the revert
+        # runs). Not a shell wrapper: systemd 252 writes a "$" of a transient unit's command as "\$",
+        # which it no longer reads back after a daemon-reload (as sshd's apply does), and the revert
+        # would then never run.
         rc, out, err = self.run([
             "systemd-run", "--unit=" + self.name, "--description=" + self.description,
             "--on-active=%ds" % timeout, "--timer-property=AccuracySec=1s", "--collect",
-            "/bin/sh", "-c", 'rm -f "$0" && exec "$@"', self.marker,
+            "--property=ExecStartPre=-/bin/rm -f " + self.marker,
         ] + self.revert_argv)
         if rc != 0:
             self.drop_marker()
@@ -159,11 +182,11 @@ class HostGuard:
         return getattr(self, "step_" + step)(params)
 
     def step_arm(self, params):
-        leftover = self.timer_active()
+        leftover = self.pending()
         self.clear()
         result = dict(changed=True, armed=False, reverted=False, leftover_timer=leftover, applied=[])
         if params.get("guard", True):
-            rc, out, err = self.arm(params.get("timeout", 180))
+            rc, out, err = self.arm(params.get("timeout", 180), params.get("token"))
             if rc != 0:
                 result.update(changed=False, failed=True,
                               msg="could not arm the revert timer %s.timer (%s); nothing was applied"
@@ -188,10 +211,15 @@ class HostGuard:
 
     def step_confirm(self, params):
         result = dict(changed=True, reverted=False)
-        if not self.timer_active():
+        if not self.pending():
             result.update(failed=True, reverted=True, msg=(
                 "the revert timer %s.timer fired (or was stopped) before the change was proven: the host runs"
                 " its previous state again, and nothing was committed" % self.name))
+            return result
+        if not self.owns(params.get("token")):
+            result.update(changed=False, failed=True, msg=(
+                "another run re-armed %s.timer since this one armed it: this run's change is no longer the"
+                " pending one, so nothing was disarmed or committed" % self.name))
             return result
         self.disarm()
         if self.revert_running():
@@ -207,11 +235,17 @@ class HostGuard:
         return result
 
     def step_revert(self, params):
+        if not self.owns(params.get("token")):
+            # Fired already (the host reverted itself), or another run took over: reverting now would
+            # undo that run's state, not this one's change.
+            why = ("another run re-armed %s.timer since" % self.name) if self.pending() else (
+                "%s.timer already fired and reverted it" % self.name)
+            return dict(changed=False, reverted=False, revert_rc=0, revert_output="not reverted again: " + why)
         rc, output = self.revert()
         return dict(changed=True, reverted=True, revert_rc=rc, revert_output=output)
 
     def step_settle(self, params):
-        if not self.timer_active():
+        if not self.pending():
             return dict(changed=False, reverted=False, msg="no revert timer %s.timer is armed" % self.name)
         rc, output = self.revert()
         self.clear()

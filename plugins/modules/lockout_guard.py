@@ -119,6 +119,12 @@ options:
       - Internal, set by the action plugin; do not set it.
     type: str
     choices: [arm, confirm, revert, settle]
+  token:
+    description:
+      - Internal, set by the action plugin; do not set it.
+      - Ties the steps of one task together, so that a step of an earlier run that is still running
+        (its controller was killed, its worker was not) never disarms or reverts a later run's change.
+    type: str
 attributes:
   action:
     support: full
@@ -219,7 +225,7 @@ def main():
     step = params["step"] or {"applied": "arm", "settled": "settle"}[params["state"]]
     if module.check_mode:
         if step == "settle":
-            armed = guard.timer_active()
+            armed = guard.pending()
             module.exit_json(changed=armed, reverted=False, msg=(
                 "an interrupted run left %s.timer armed: a real run reverts its unproven change now" % params["name"]
                 if armed else "no revert timer %s.timer is armed" % params["name"]))

@@ -45,7 +45,7 @@ class FakeSystemd:
 
 PARAMS = dict(name="liftoff-iptables-revert", apply=[["/usr/local/sbin/liftoff-iptables", "apply"]],
               revert=REVERT, commit=[["/usr/local/sbin/liftoff-iptables", "promote"]], timeout=60,
-              guard=True, probe=True, retries=3, connect_timeout=5)
+              guard=True, probe=True, retries=3, connect_timeout=5, token="run-1")
 
 
 @pytest.fixture(name="markers")
@@ -53,10 +53,11 @@ def fixture_markers(tmp_path):
     return str(tmp_path)
 
 
-def guard(systemd, markers, armed=False):
+def guard(systemd, markers, armed=None):
+    """armed: the token of the run whose change is pending (PARAMS' own is "run-1")."""
     host = HostGuard(systemd, PARAMS["name"], REVERT, marker_dir=markers)
-    if armed:  # an earlier run armed it and never disarmed it
-        host.set_marker()
+    if armed:
+        host.set_marker(armed)
     return host
 
 
@@ -68,8 +69,10 @@ def test_arm_sets_the_timer_before_the_change_goes_live(markers):
     assert armed_at < systemd.index(["/usr/local/sbin/liftoff-iptables", "apply"])
     run = systemd.calls[armed_at]
     assert "--on-active=60s" in run and run[-2:] == REVERT
-    # the timer's command drops the marker first, so a fired timer is never taken for a pending one
-    assert run[-6:-2] == ["/bin/sh", "-c", 'rm -f "$0" && exec "$@"', markers + "/liftoff-iptables-revert.armed"]
+    # a fired timer drops the marker first, so it is never taken for a pending change
+    assert run[-3] == "--property=ExecStartPre=-/bin/rm -f " + markers + "/liftoff-iptables-revert.armed"
+    # no "$" anywhere: systemd 252 reads a transient command's "$" back wrongly after a daemon-reload
+    assert not [arg for arg in run if "$" in arg]
     assert systemd.timer and os.path.exists(markers + "/liftoff-iptables-revert.armed")
     # commit waits for the proof
     assert ["/usr/local/sbin/liftoff-iptables", "promote"] not in systemd.calls
@@ -86,7 +89,7 @@ def test_a_failed_apply_reverts_at_once_and_disarms(markers):
 
 def test_no_timer_no_apply(markers):
     systemd = FakeSystemd(fail={"systemd-run --unit=liftoff-iptables-revert --description=d --on-active=60s"
-                                " --timer-property=AccuracySec=1s --collect /bin/sh -c rm -f \"$0\" && exec \"$@\" "
+                                " --timer-property=AccuracySec=1s --collect --property=ExecStartPre=-/bin/rm -f "
                                 + markers + "/liftoff-iptables-revert.armed " + " ".join(REVERT)})
     result = HostGuard(systemd, PARAMS["name"], REVERT, "d", marker_dir=markers).run_step("arm", PARAMS)
     assert result["failed"] and "nothing was applied" in result["msg"]
@@ -96,7 +99,7 @@ def test_no_timer_no_apply(markers):
 
 def test_a_leftover_timer_is_reported_and_cleared_before_arming(markers):
     systemd = FakeSystemd(timer_active=True)
-    result = guard(systemd, markers, armed=True).run_step("arm", PARAMS)
+    result = guard(systemd, markers, armed="run-0").run_step("arm", PARAMS)
     assert result["leftover_timer"] is True
     stop = systemd.index(["systemctl", "stop", "liftoff-iptables-revert.timer", "liftoff-iptables-revert.service"])
     assert stop < next(i for i, argv in enumerate(systemd.calls) if argv[0] == "systemd-run")
@@ -111,7 +114,7 @@ def test_guard_off_runs_apply_and_commit_without_a_timer(markers):
 
 def test_confirm_disarms_then_commits(markers):
     systemd = FakeSystemd(timer_active=True)
-    result = guard(systemd, markers, armed=True).run_step("confirm", PARAMS)
+    result = guard(systemd, markers, armed="run-1").run_step("confirm", PARAMS)
     assert "failed" not in result and not systemd.timer
     assert systemd.index(["systemctl", "stop", "liftoff-iptables-revert.timer"]) < systemd.index(
         ["/usr/local/sbin/liftoff-iptables", "promote"])
@@ -126,9 +129,39 @@ def test_confirm_after_the_timer_fired_commits_nothing(markers):
 
 def test_settle_reverts_an_unproven_change_now(markers):
     systemd = FakeSystemd(timer_active=True)
-    result = guard(systemd, markers, armed=True).run_step("settle", PARAMS)
+    result = guard(systemd, markers, armed="run-0").run_step("settle", dict(PARAMS, token="run-2"))
     assert result["changed"] and result["reverted"] and "interrupted run" in result["msg"]
     assert REVERT in systemd.calls and not systemd.timer
+
+
+def test_a_step_of_an_earlier_run_touches_nothing_once_another_run_re_armed(markers):
+    # run-0's controller was killed but its worker lived on; run-1 settled and re-armed meanwhile.
+    systemd = FakeSystemd()
+    host = guard(systemd, markers)
+    assert "failed" not in host.run_step("arm", PARAMS)
+    systemd.calls.clear()
+    late_confirm = host.run_step("confirm", dict(PARAMS, token="run-0"))
+    late_revert = host.run_step("revert", dict(PARAMS, token="run-0"))
+    assert late_confirm["failed"] and "another run re-armed" in late_confirm["msg"]
+    assert late_revert["reverted"] is False and "another run re-armed" in late_revert["revert_output"]
+    assert systemd.calls == [] and systemd.timer and host.owns("run-1")
+    # run-1's own proof still confirms
+    assert "failed" not in host.run_step("confirm", PARAMS)
+    assert ["/usr/local/sbin/liftoff-iptables", "promote"] in systemd.calls
+
+
+def test_a_failed_proof_reverts_its_own_change_and_disarms(markers):
+    systemd = FakeSystemd(timer_active=True)
+    result = guard(systemd, markers, armed="run-1").run_step("revert", PARAMS)
+    assert result["reverted"] and "back to the last verified rules" in result["revert_output"]
+    assert not systemd.timer and not os.listdir(markers)
+
+
+def test_a_revert_after_the_timer_fired_does_not_revert_again(markers):
+    systemd = FakeSystemd()
+    result = guard(systemd, markers).run_step("revert", PARAMS)
+    assert result["reverted"] is False and "already fired" in result["revert_output"]
+    assert REVERT not in systemd.calls
 
 
 def test_settle_without_a_timer_changes_nothing(markers):
@@ -144,6 +177,8 @@ def test_settle_without_a_timer_changes_nothing(markers):
     (dict(PARAMS, timeout=20), "may take 21 s"),
     (dict(PARAMS, timeout=5), "revert before any proof"),
     (dict(PARAMS, retries=0), "at least 1"),
+    (dict(PARAMS, revert=["/bin/sh", "-c", "restore $HOME"]), "which systemd does not keep"),
+    (dict(PARAMS, revert=["/usr/local/bin/restore", "50%"]), "which systemd does not keep"),
 ])
 def test_parameters_that_cannot_guard_are_refused(params, expect):
     assert expect in (check_params(params) or "")
