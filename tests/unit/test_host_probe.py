@@ -104,7 +104,7 @@ def test_the_sshd_probe_reads_what_the_separate_tasks_read(host):
 
 
 def test_the_sshd_probe_reads_socket_activation_missing_keys_and_no_moduli_file(host):
-    tmp_path, _, confdir = host
+    tmp_path, dummy_bin, confdir = host
     (tmp_path / "socket").write_text("")
     (confdir / "ssh_host_ed25519_key").unlink()
     (confdir / "ssh_host_rsa_key.pub").unlink()
@@ -123,7 +123,7 @@ def test_the_sshd_probe_counts_moduli_against_the_minimum_it_is_given(host):
 
 
 def test_a_failing_sshd_t_is_an_error_the_role_fails_on(host):
-    tmp_path, _, _ = host
+    tmp_path, dummy_bin, dummy_confdir = host
     (tmp_path / "broken").write_text("")
     proc = _sshd_probe(host)
     assert "sshd: bad config" in proc.stderr
