@@ -73,7 +73,7 @@ sanity: link
 # Two workers (this machine has 2 cores); each worker gets its own emulator.
 PYTEST_WORKERS ?= 2
 pytest: link
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) tests
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --durations=20 tests
 
 unit: link
 	$(BIN)/pytest -q tests/unit
