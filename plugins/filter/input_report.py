@@ -22,9 +22,14 @@ description:
   - "Unsafe but valid: SSH from 0.0.0.0/0 or ::/0 (in the admin sources or a shared rule covering the
     SSH port), and an Allow statement with action C(*) on resource C(*), are refused unless the role's
     named override is set; with the override they are returned as warnings."
-  - Role-specific checks run for V(liftoff) (shared settings), V(preflight), V(iam), V(network) and
-    V(iptables); other roles (V(sshd) among them) get the type checks only. A role other than V(liftoff)
+  - "The role's own rules, for V(sshd) and V(iptables): port ranges, numeric limits, MaxStartups, allow
+    lists and listen addresses, C(sshd_extra_options) keywords, the drop-in name; the shared rule list,
+    C(iptables_extra_rules), admin sources, rate limits, the log prefix length and the revert timer.
+    Every problem is returned at once, so one assert in the role's hook refuses them all."
+  - Role-specific checks run for V(liftoff) (shared settings), V(preflight), V(iam), V(network),
+    V(iptables) and V(sshd); other roles get the type checks only. A role other than V(liftoff)
     given C(liftoff_project), C(liftoff_env) or C(liftoff_region) gets the shared checks too.
+  - The role checks run only when the type checks found nothing (they assume the types are right).
 positional: _input, role, spec
 options:
   _input:
@@ -66,6 +71,11 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewall_rules_errors
+from ansible_collections.liftoff.aws.plugins.filter.iptables_extra import iptables_extra_rules_errors
+from ansible_collections.liftoff.aws.plugins.filter.sshd_options import sshd_extra_options_errors
 
 # The commercial, GovCloud and China regions and their availability zone letters (Dec 2026).
 # A region AWS opens later: liftoff_extra_regions: {region: [a, b, c]}.
@@ -219,6 +229,22 @@ def _bucket_errors(name, bucket):
     return []
 
 
+def _number(value):
+    """What Jinja's int filter makes of a value: the number, or 0 when it is not one."""
+    return int(value) if _is_int(value) else 0
+
+
+def _port(value):
+    return _is_int(value) and str(value).strip().isdigit() and 1 <= int(value) <= 65535
+
+
+def _true(value):
+    return boolean(value, strict=False)
+
+
+RATE = re.compile(r"^[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
 def _int(values, name, default=0):
     value = values.get(name, default)
     return int(value) if _is_int(value) else None
@@ -352,11 +378,95 @@ def _iptables(values, regions, errors, warnings):
         ports = [int(p) for p in [values.get("iptables_ssh_port")] + list(values.get("iptables_ssh_extra_ports") or [])
                  if _is_int(p)]
         _ssh_world("iptables", values, "iptables_admin_sources", "iptables_firewall_rules", ports, warnings, errors)
+    errors.extend(firewall_rules_errors(values.get("iptables_firewall_rules"), "iptables_firewall_rules"))
+    errors.extend(iptables_extra_rules_errors(values.get("iptables_extra_rules"), "iptables_extra_rules"))
+    port = values.get("iptables_ssh_port")
+    if "iptables_ssh_port" in values and not _port(port):
+        errors.append("iptables_ssh_port is %s: a TCP port is a whole number from 1 to 65535." % json.dumps(port))
+    for extra in values.get("iptables_ssh_extra_ports") or []:
+        if not 1 <= _number(extra) <= 65535:
+            errors.append("iptables_ssh_extra_ports contains %s: a TCP port is a whole number from 1 to 65535."
+                          % json.dumps(extra))
+    sources = values.get("iptables_admin_sources")
+    if "iptables_admin_sources" in values and not sources and values.get("iptables_state", "present") == "present" \
+            and _true(values.get("iptables_ssh_restrict", True)):
+        errors.append("iptables_admin_sources is empty while iptables_ssh_restrict is true: nobody could open an SSH "
+                      "connection. Set liftoff_admin_sources (or iptables_admin_sources) to the CIDRs you administer "
+                      "from, or set iptables_ssh_restrict: false to allow SSH from anywhere (still rate-limited).")
+    if sources:
+        # The sources checked as the SSH rule they become (the port is checked above).
+        rule = [{"name": "ssh", "port": _number(port) if _port(port) else 22, "sources": sources}]
+        errors.extend(e.replace("iptables_admin_sources[0] (ssh): ", "iptables_admin_sources: ")
+                      for e in firewall_rules_errors(rule, "iptables_admin_sources"))
+    rates = ["iptables_ping_rate_limit", "iptables_log_rate_limit"]
+    rates += ["iptables_ssh_rate_limit"] if values.get("iptables_ssh_rate_limit") else []
+    for name in rates:
+        if name in values and not RATE.match(str(values[name])):
+            errors.append("%s is %s: write a rate like 10/minute (per second, minute, hour or day)."
+                          % (name, json.dumps(values[name])))
+    prefix = values.get("iptables_log_prefix")
+    if isinstance(prefix, str) and len(prefix) > 29:
+        errors.append("iptables_log_prefix %s is %d characters; the LOG target takes at most 29."
+                      % (json.dumps(prefix), len(prefix)))
+    if "iptables_revert_seconds" in values and _number(values["iptables_revert_seconds"]) < 30:
+        errors.append("iptables_revert_seconds is %s: the host would restore its old rules before the controller could "
+                      "prove the new ones (the SSH check, with retries, takes up to ~20 s). Use 30 or more."
+                      % values["iptables_revert_seconds"])
+
+
+# sshd's own rules, beyond types: (option, lowest value). MaxStartups is N or start:rate:full.
+SSHD_MINIMUMS = (("sshd_login_grace_time", 1), ("sshd_max_auth_tries", 1), ("sshd_max_sessions", 1),
+                 ("sshd_client_alive_interval", 0), ("sshd_client_alive_count_max", 1),
+                 ("sshd_required_rsa_size", 2048), ("sshd_host_key_rsa_bits", 3072), ("sshd_moduli_min_bits", 2048),
+                 ("sshd_guard_retries", 1), ("sshd_rollback_timeout", 30))
+SSHD_MAX_STARTUPS = re.compile(r"^[0-9]+(:[0-9]+:[0-9]+)?$")
+SSHD_DROPIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\.conf$")
+
+
+def _sshd(values, regions, errors, warnings):
+    port = values.get("sshd_port")
+    if "sshd_port" in values and not _port(port):
+        errors.append("sshd_port is %s: a TCP port is a whole number from 1 to 65535." % json.dumps(port))
+    low = [name for name, least in SSHD_MINIMUMS if name in values and _number(values[name]) < least]
+    retries, timeout = _number(values.get("sshd_guard_retries", 2)), _number(values.get("sshd_rollback_timeout", 180))
+    if low or timeout <= retries * 7:
+        shown = {name: values.get(name) for name, least in SSHD_MINIMUMS}
+        errors.append(
+            "Out of range: sshd_login_grace_time, sshd_max_auth_tries, sshd_max_sessions >= 1 (got {sshd_login_grace_time}, "
+            "{sshd_max_auth_tries}, {sshd_max_sessions}); sshd_client_alive_interval >= 0 ({sshd_client_alive_interval}); "
+            "sshd_client_alive_count_max >= 1 ({sshd_client_alive_count_max}); sshd_required_rsa_size >= 2048 "
+            "({sshd_required_rsa_size}); sshd_host_key_rsa_bits >= 3072 ({sshd_host_key_rsa_bits}); "
+            "sshd_moduli_min_bits >= 2048 ({sshd_moduli_min_bits}); sshd_guard_retries >= 1 ({sshd_guard_retries}); "
+            "sshd_rollback_timeout >= 30 seconds and longer than the guard's proof can take, 7 s per retry "
+            "({sshd_rollback_timeout} s, {sshd_guard_retries} retries).".format(**shown))
+    startups = values.get("sshd_max_startups")
+    if "sshd_max_startups" in values and not SSHD_MAX_STARTUPS.match(str(startups)):
+        errors.append("sshd_max_startups is %s: use N or start:rate:full, like 10:30:60." % json.dumps(startups))
+    users, groups = list(values.get("sshd_allow_users") or []), list(values.get("sshd_allow_groups") or [])
+    if _true(values.get("sshd_restrict_logins", False)) and not users and not groups:
+        errors.append("sshd_restrict_logins is true but sshd_allow_users and sshd_allow_groups are both empty: nobody "
+                      "could log in. List the users or groups allowed to log in, or set sshd_restrict_logins to false.")
+    if [u for u in users if not re.match(r"^[^\s,]+$", str(u))] or [g for g in groups if not re.match(r"^[^\s,@]+$", str(g))]:
+        errors.append("sshd_allow_users (%s) and sshd_allow_groups (%s) take one name or pattern per list item, without "
+                      "spaces or commas (and no @host in a group)." % (json.dumps(users), json.dumps(groups)))
+    addresses = [str(a) for a in values.get("sshd_listen_addresses") or []]
+    if addresses and values.get("sshd_address_family", "any") == "any" \
+            and not ([a for a in addresses if ":" in a] and [a for a in addresses if ":" not in a]):
+        errors.append("sshd_listen_addresses is %s with sshd_address_family any: list at least one IPv4 and one IPv6 "
+                      "address (or leave the list empty to listen on all of both), or set sshd_address_family to "
+                      "inet / inet6 if one family is really meant." % json.dumps(addresses))
+    errors.extend(sshd_extra_options_errors(values.get("sshd_extra_options"), "sshd_extra_options"))
+    dropin = values.get("sshd_dropin_name")
+    if "sshd_dropin_name" in values and not SSHD_DROPIN.match(str(dropin)):
+        errors.append("sshd_dropin_name is %s: a plain file name ending in .conf (sshd reads sshd_config.d/*.conf), "
+                      "sorting before the distribution's and cloud-init's files, like 00-liftoff.conf."
+                      % json.dumps(dropin))
 
 
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
-CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables}
+CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
+          "sshd": _sshd}
 
 
 def input_report(values, role, spec=None, extra_regions=None):

@@ -142,3 +142,91 @@ def test_password_policy_ranges_name_the_role_variable():
     assert found == ["iam_password_min_length is 5: the minimum password length must be a whole number from 6 to 128",
                      "iam_password_max_age_days is 2000: days before a password expires (0: never) must be a whole "
                      "number from 1 to 1095 (or 0)"]
+
+
+# The host roles' own rules (issue 7: one filter call and one assert per role instead of one task a rule).
+def _defaults(role):
+    defaults = yaml.safe_load((REPO_ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+    return {k: v for k, v in defaults.items() if "{{" not in yaml.safe_dump(v)}
+
+
+SSHD_REFUSED = [
+    ({"sshd_port": 70000}, "sshd_port is 70000: a TCP port is a whole number from 1 to 65535."),
+    ({"sshd_port": "ssh"}, "sshd_port must be a whole number, got the string 'ssh'"),  # the type check, first
+    ({"sshd_port": 0}, "sshd_port is 0: a TCP port"),
+    ({"sshd_max_auth_tries": 0}, "sshd_max_auth_tries, sshd_max_sessions >= 1 (got 30, 0, 10)"),
+    ({"sshd_host_key_rsa_bits": 2048}, "sshd_host_key_rsa_bits >= 3072 (2048)"),
+    ({"sshd_rollback_timeout": 5}, "sshd_rollback_timeout >= 30 seconds"),
+    ({"sshd_rollback_timeout": 30, "sshd_guard_retries": 5}, "(30 s, 5 retries)"),
+    ({"sshd_max_startups": "lots"}, 'sshd_max_startups is "lots": use N or start:rate:full'),
+    ({"sshd_restrict_logins": True}, "sshd_allow_users and sshd_allow_groups are both empty: nobody could log in."),
+    ({"sshd_restrict_logins": "yes"}, "sshd_allow_users and sshd_allow_groups are both empty"),
+    ({"sshd_allow_users": ["alice bob"]}, 'sshd_allow_users (["alice bob"]) and sshd_allow_groups ([]) take one name'),
+    ({"sshd_allow_groups": ["ops@10.0.0.1"]}, "(and no @host in a group)"),
+    ({"sshd_listen_addresses": ["0.0.0.0"]}, 'sshd_listen_addresses is ["0.0.0.0"] with sshd_address_family any'),
+    ({"sshd_extra_options": {"Frobnicate": "yes"}}, "frobnicate is not an OpenSSH sshd_config keyword"),
+    ({"sshd_extra_options": {"Match": "User deploy"}}, "Match blocks are out of scope"),
+    ({"sshd_dropin_name": "liftoff"}, 'sshd_dropin_name is "liftoff": a plain file name ending in .conf'),
+    ({"sshd_dropin_name": "../00-x.conf"}, "sshd_dropin_name is"),
+]
+
+
+@pytest.mark.parametrize("values, message", SSHD_REFUSED)
+def test_sshd_rules_refuse_by_name(values, message):
+    found = errors({**_defaults("sshd"), **values}, "sshd")
+    assert len(found) == 1 and message in found[0], found
+
+
+@pytest.mark.parametrize("values", [
+    {"sshd_port": "2222"},
+    {"sshd_restrict_logins": True, "sshd_allow_groups": ["sudo"]},
+    {"sshd_restrict_logins": "false"},
+    {"sshd_allow_users": ["deploy@192.0.2.*", "ops*"]},
+    {"sshd_listen_addresses": ["10.0.0.5", "fd00::5"]},
+    {"sshd_listen_addresses": ["10.0.0.5"], "sshd_address_family": "inet"},
+    {"sshd_max_startups": "10:30:60"},
+    {"sshd_max_startups": 10},
+    {"sshd_extra_options": {"PrintMotd": False, "AcceptEnv": ["LANG"]}},
+])
+def test_sshd_rules_accept_what_is_valid(values):
+    assert errors({**_defaults("sshd"), **values}, "sshd") == []
+
+
+IPTABLES_REFUSED = [
+    ({"iptables_ssh_port": 65536}, "iptables_ssh_port is 65536: a TCP port is a whole number from 1 to 65535."),
+    ({"iptables_ssh_extra_ports": [22, 0]}, "iptables_ssh_extra_ports contains 0: a TCP port"),
+    ({"iptables_ssh_extra_ports": ["-1"]}, 'iptables_ssh_extra_ports contains "-1"'),
+    ({"iptables_admin_sources": []}, "iptables_admin_sources is empty while iptables_ssh_restrict is true"),
+    ({"iptables_admin_sources": ["203.0.113.5/24"]}, "iptables_admin_sources: source '203.0.113.5/24' has host bits set"),
+    ({"iptables_admin_sources": ["10.0.0.0/8"], "iptables_ssh_port": 70000}, "iptables_ssh_port is 70000"),
+    ({"iptables_ssh_rate_limit": "lots"}, 'iptables_ssh_rate_limit is "lots": write a rate like 10/minute'),
+    ({"iptables_ping_rate_limit": "5/fortnight"}, 'iptables_ping_rate_limit is "5/fortnight"'),
+    ({"iptables_log_prefix": "x" * 30}, "is 30 characters; the LOG target takes at most 29."),
+    ({"iptables_revert_seconds": 5}, "iptables_revert_seconds is 5: the host would restore its old rules"),
+    ({"iptables_firewall_rules": [{"name": "web", "port": 80, "sources": ["example.com"]}]},
+     "iptables_firewall_rules[0] (web): source 'example.com' is not a CIDR"),
+    ({"iptables_extra_rules": ["-A INPUT -j ACCEPT"]}, "iptables_extra_rules[0]: '-A INPUT -j ACCEPT' starts like"),
+]
+
+
+@pytest.mark.parametrize("values, message", IPTABLES_REFUSED)
+def test_iptables_rules_refuse_by_name(values, message):
+    found = errors({**_defaults("iptables"), "iptables_admin_sources": ["10.0.0.0/8"], **values}, "iptables")
+    assert len(found) == 1 and message in found[0], found
+
+
+@pytest.mark.parametrize("values", [
+    {"iptables_admin_sources": [], "iptables_ssh_restrict": False},
+    {"iptables_admin_sources": [], "iptables_state": "absent"},
+    {"iptables_ssh_rate_limit": ""},
+    {"iptables_ssh_extra_ports": ["22", 2222]},
+    {"iptables_log_prefix": "x" * 29},
+])
+def test_iptables_rules_accept_what_is_valid(values):
+    assert errors({**_defaults("iptables"), "iptables_admin_sources": ["10.0.0.0/8"], **values}, "iptables") == []
+
+
+def test_every_problem_of_a_host_role_is_reported_at_once():
+    # one assert in the hook: the user fixes everything in one go instead of one refusal a run
+    found = errors({**_defaults("sshd"), "sshd_port": 70000, "sshd_max_startups": "lots", "sshd_dropin_name": "x"}, "sshd")
+    assert [f.split(" is ")[0] for f in found] == ["sshd_port", "sshd_max_startups", "sshd_dropin_name"]

@@ -249,34 +249,30 @@ def test_open_ssh_and_no_logging_render_and_still_end_in_drop(tmp_path):
     assert lines[-1] == f"-A {CHAIN} -j DROP"
 
 
+# Each rule is unit-tested on liftoff.aws.input_report (test_input_report.py); these prove the hook gets the
+# role's values as the role builds them (from liftoff_admin_sources, sshd_port, liftoff_firewall_rules) and
+# that nothing is rendered after a refusal.
 @pytest.mark.parametrize("extra, message", [
-    ({"liftoff_admin_sources": ["203.0.113.5/24"]}, "iptables_admin_sources: source '203.0.113.5/24' has host bits set"),
+    ({"liftoff_admin_sources": ["203.0.113.5/24"], "iptables_revert_seconds": 5},  # both refused in one run
+     ["iptables_admin_sources: source '203.0.113.5/24' has host bits set", "iptables_revert_seconds is 5"]),
     ({"liftoff_admin_sources": []}, "iptables_admin_sources is empty while iptables_ssh_restrict is true"),
     ({"sshd_port": 65536}, "iptables_ssh_port is 65536"),
-    ({"iptables_ssh_rate_limit": "lots"}, "iptables_ssh_rate_limit is \"lots\""),
-    ({"iptables_revert_seconds": 5}, "iptables_revert_seconds is 5"),
     ({"iptables_extra_rules": ["-p udp --dport 51820 -j WIREGUARD"]},
      "iptables_extra_rules[0]: -j WIREGUARD in '-p udp --dport 51820 -j WIREGUARD': an extra rule may only end in -j ACCEPT"),
-    ({"iptables_extra_rules": ["-A INPUT -j ACCEPT"]}, "iptables_extra_rules[0]: '-A INPUT -j ACCEPT' starts like"),
     ({"iptables_extra_rules": "-p udp --dport 51820 -j ACCEPT"}, "iptables_extra_rules is \"-p udp --dport 51820 -j ACCEPT\", not a list"),
     ({"liftoff_firewall_rules": [{"name": "web", "port": 80, "sources": ["example.com"]}]},
      "iptables_firewall_rules[0] (web): source 'example.com' is not a CIDR"),
     ({"iptables_config_dir": "/etc/iptables"},
      "iptables_config_dir is '/etc/iptables': iptables_state absent deletes this directory with everything in it, "
      "so it must be one only this role uses: a path under /etc, /var or /opt ending in liftoff/iptables"),
-    ({"iptables_config_dir": "/etc/liftoff"}, "iptables_config_dir is '/etc/liftoff': iptables_state absent deletes"),
-    ({"iptables_config_dir": "/etc"}, "iptables_config_dir is '/etc': iptables_state absent deletes"),
-    ({"iptables_config_dir": "/etc/liftoff/iptables/../.."},
-     "iptables_config_dir is '/etc/liftoff/iptables/../..': iptables_state absent deletes"),
-    ({"iptables_config_dir": "/home/me/liftoff/iptables"},
-     "iptables_config_dir is '/home/me/liftoff/iptables': iptables_state absent deletes"),
     ({"iptables_config_dir": "/etc/iptables", "iptables_state": "absent"},
      "iptables_config_dir is '/etc/iptables': iptables_state absent deletes"),
 ])
 def test_bad_input_is_refused_naming_the_variable(tmp_path, extra, message):
     result = _run_playbook(tmp_path, extra)
     assert result.returncode != 0
-    assert message in result.stdout, result.stdout[-3000:]
+    for expected in [message] if isinstance(message, str) else message:
+        assert expected in result.stdout, result.stdout[-3000:]
     assert not list((tmp_path / "out").iterdir()), "nothing may be rendered after a refused input"
 
 
@@ -284,7 +280,7 @@ def test_bad_input_is_refused_naming_the_variable(tmp_path, extra, message):
 def test_a_config_dir_of_its_own_is_accepted(tmp_path, config_dir):
     result = _run_playbook(tmp_path, {"iptables_config_dir": config_dir}, [OS_FILES[0]])
     assert result.returncode == 0, result.stdout[-4000:]
-    assert "Refuse what the check found" in result.stdout  # the input hook ran and passed it
+    assert "Refuse what the input check found" in result.stdout  # the input hook ran and passed it
 
 
 def test_extra_ssh_port_gets_the_same_limit_and_sources_while_sshd_moves(tmp_path):

@@ -12,6 +12,8 @@ import re
 import pytest
 import yaml
 
+from ansible_collections.liftoff.aws.plugins.lookup.os_settings import os_settings, supported_platforms
+
 from tests.harness.paths import REPO_ROOT
 
 ROLES = sorted(p.parent for p in (REPO_ROOT / "roles").glob("*/tasks"))
@@ -88,7 +90,10 @@ def test_the_role_runs_its_hook_first_whatever_the_tags(role):
     include = first.get("ansible.builtin.include_tasks", {})
     assert include.get("file") == "validate.yml", first
     assert first.get("tags") == ["always"] and include.get("apply", {}).get("tags") == ["always"], first
-    assert f"__{role['name']}_input_fingerprint" in first.get("when", ""), first
+    when = first.get("when", "")
+    if f"__{role['name']}_inputs_checked" in when:  # a role with its own rule for what needs no new check
+        when = _load(REPO_ROOT / "roles" / role["name"] / "vars" / "main.yml")[f"__{role['name']}_inputs_checked"]
+    assert f"__{role['name']}_input_fingerprint" in when, first
 
 
 def test_the_validation_stage_runs_every_hook(role):
@@ -103,21 +108,59 @@ def test_the_stage_comes_first_in_site_and_harden():
     assert harden[0]["ansible.builtin.import_playbook"] == "validate_hosts.yml"
 
 
-# Options a role sets per OS (vars/<family>.yml), not in defaults/main.yml (moved from test_sshd_docs.py).
-OS_VARS = {"sshd": {"sshd_service_name", "sshd_socket_name", "sshd_binary", "sshd_config_dir", "sshd_moduli_file"}}
+# The host roles' one OS idiom (liftoff.aws.os_settings): meta/main.yml's platforms are the support gate,
+# vars/<OS>.yml files hold the OS options, and the defaults read them from __<role>_os.
+HOST_ROLES = ("iptables", "sshd")
+# Facts of every platform the roles claim, as the min fact subset reports them.
+PLATFORM_FACTS = {
+    ("Debian", "bookworm"): {"os_family": "Debian", "distribution_major_version": "12"},
+    ("Debian", "trixie"): {"os_family": "Debian", "distribution_major_version": "13"},
+    ("Ubuntu", "jammy"): {"os_family": "Debian", "distribution_major_version": "22"},
+    ("Ubuntu", "noble"): {"os_family": "Debian", "distribution_major_version": "24"},
+    ("Amazon", "2023"): {"os_family": "RedHat", "distribution_major_version": "2023", "distribution_release": "NA"},
+}
 
 
-@pytest.mark.parametrize("name", sorted(OS_VARS))
-def test_options_without_a_default_are_exactly_the_os_variables(name):
+def _os_options(name):
+    return set(_load(REPO_ROOT / "roles" / name / "vars" / "main.yml")["__%s_os_options" % name])
+
+
+@pytest.mark.parametrize("name", HOST_ROLES)
+def test_the_os_options_default_from_the_os_settings(name):
     path = REPO_ROOT / "roles" / name
     options = _load(path / "meta" / "argument_specs.yml")["argument_specs"]["main"]["options"]
     defaults = _load(path / "defaults" / "main.yml") or {}
-    assert set(options) - set(defaults) == OS_VARS[name]
+    assert set(options) - set(defaults) == set()
+    reading = {key for key, value in defaults.items() if "__%s_os" % name in str(value)}
+    assert reading == _os_options(name)
+    for key in reading:
+        assert str(defaults[key]).startswith("{{ __%s_os.%s | default(" % (name, key)), key
 
 
-@pytest.mark.parametrize("name, family", [("sshd", "Debian.yml"), ("sshd", "RedHat.yml")])
-def test_os_vars_files_define_every_os_variable(name, family):
-    assert set(_load(REPO_ROOT / "roles" / name / "vars" / family)) == OS_VARS[name]
+@pytest.mark.parametrize("name", HOST_ROLES)
+def test_os_vars_files_hold_only_os_options_or_private_settings(name):
+    for path in sorted((REPO_ROOT / "roles" / name / "vars").glob("*.yml")):
+        if path.name != "main.yml":
+            keys = set(_load(path))
+            assert keys - _os_options(name) - {k for k in keys if k.startswith("__%s_" % name)} == set(), path.name
+
+
+@pytest.mark.parametrize("name", HOST_ROLES)
+def test_every_supported_platform_gets_every_os_option(name):
+    role = REPO_ROOT / "roles" / name
+    platforms = supported_platforms(_load(role / "meta" / "main.yml"))
+    claimed = [(dist, version) for dist, versions in platforms for version in versions]
+    assert claimed and set(claimed) <= set(PLATFORM_FACTS), claimed
+    for dist, version in claimed:
+        facts = {"distribution": dist, "distribution_release": version, "distribution_version": version,
+                 **PLATFORM_FACTS[(dist, version)]}
+        assert set(os_settings(str(role), facts)) >= _os_options(name), (dist, version)
+
+
+def test_the_host_roles_read_their_os_settings_the_same_way():
+    texts = {name: (REPO_ROOT / "roles" / name / "tasks" / "os_vars.yml").read_text().replace(name, "ROLE")
+             for name in HOST_ROLES}
+    assert len(set(texts.values())) == 1, "tasks/os_vars.yml differs between the host roles beyond the role name"
 
 
 def test_every_aws_module_is_in_the_aws_action_group():
