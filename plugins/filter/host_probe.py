@@ -39,6 +39,11 @@ def probe_sections(output):
     return sections
 
 
+def probe_lines(output, section):
+    """The non-empty lines of one section of a probe's output (empty when the section is missing)."""
+    return [line.strip() for line in probe_sections(output).get(section, []) if line.strip()]
+
+
 def _int(text, fallback=0):
     try:
         return int(str(text).strip())
@@ -114,9 +119,32 @@ def iptables_conflicts(output):
     return conflicts
 
 
+def sshd_login_facts(output, user):
+    """What roles/sshd/tasks/access.yml's probe read about the connecting user.
+
+    Sections: ``account`` (the ``getent passwd`` line; empty when the user has no account),
+    ``groups`` (``id -Gn``), ``address`` (the client address of the session's SSH_CONNECTION) and
+    ``keys`` (``present`` when ``~/.ssh/authorized_keys`` is not empty).
+    """
+    sections = probe_sections(output)
+    account = [line for line in sections.get("account", []) if line.startswith("%s:" % user)]
+    fields = account[0].split(":") if account else []
+    home = fields[5] if len(fields) > 5 else ""
+    return {
+        "account": bool(account),
+        "home": home,
+        "groups": " ".join(sections.get("groups", [])).split(),
+        "address": " ".join(sections.get("address", [])).strip(),
+        "authorized_keys": "present" in [line.strip() for line in sections.get("keys", [])],
+        "authorized_keys_path": "%s/.ssh/authorized_keys" % home if home else "~/.ssh/authorized_keys",
+    }
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "sshd_host_facts": sshd_host_facts,
             "iptables_conflicts": iptables_conflicts,
+            "sshd_login_facts": sshd_login_facts,
+            "probe_lines": probe_lines,
         }

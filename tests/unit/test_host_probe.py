@@ -7,6 +7,7 @@ on PATH, and read back by its filter: the same decisions the roles made with one
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.liftoff.aws.plugins.filter.host_probe import iptables_conflicts, probe_sections, sshd_host_facts
+from ansible_collections.liftoff.aws.plugins.filter.host_probe import (iptables_conflicts, probe_sections, sshd_host_facts,
+                                                                       sshd_login_facts, probe_lines)
 from tests.harness.paths import REPO_ROOT
 
 SSHD_T = "port 22\nport 2222\npermitrootlogin without-password\nkexalgorithms curve25519-sha256\n"
@@ -145,11 +147,18 @@ def test_the_probe_output_must_be_text():
     assert probe_sections("before any marker\n##liftoff:a\n1\n##liftoff:b\n") == {"a": ["1"], "b": []}
 
 
-def _conflicts(bindir: Path) -> list[str]:
-    task = _task("iptables", "conflicts.yml", "__iptables_conflict_probe")
-    proc = _run(task["ansible.builtin.command"]["argv"], bindir)
+def _iptables_probe(bindir: Path, services="netfilter-persistent", packages="iptables netfilter-persistent",
+                    only=False) -> str:
+    task = _task("iptables", "present.yml", "__iptables_conflict_probe")
+    argv = task["ansible.builtin.command"]["argv"][:4] + [services, packages]
+    proc = subprocess.run(argv, env=dict(os.environ, PATH=str(bindir)), capture_output=True, text=True,
+                          check=False) if only else _run(argv, bindir)
     assert proc.returncode == 0, proc.stderr
-    return iptables_conflicts(proc.stdout)
+    return proc.stdout
+
+
+def _conflicts(bindir: Path) -> list[str]:
+    return iptables_conflicts(_iptables_probe(bindir))
 
 
 def test_no_other_firewall_manager(tmp_path):
@@ -176,3 +185,70 @@ def test_ufw_counts_only_when_it_answers_and_is_active(tmp_path):
     assert _conflicts(bindir) == []
     _stub(bindir, "ufw", 'echo "Status: active"; exit 1\n')  # an error exit: not counted, as before
     assert _conflicts(bindir) == []
+
+
+# roles/sshd/tasks/access.yml: the account, groups, address and authorized keys of the connecting user.
+def _login(tmp_path, user="deploy", keys="ssh-ed25519 AAAA deploy@laptop\n", connection="192.0.2.10 50022 10.0.0.5 22"):
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    home = tmp_path / "home" / "deploy"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    if keys is not None:
+        (home / ".ssh" / "authorized_keys").write_text(keys)
+    _stub(bindir, "getent", f'[ "$2" = deploy ] && echo "deploy:x:1001:1001::{home}:/bin/bash"; [ "$2" = deploy ]\n')
+    _stub(bindir, "id", '[ "$3" = deploy ] && echo "deploy sudo ssh-users"\n')
+    task = _task("sshd", "access.yml", "__sshd_login_probe")
+    argv = [str(a).replace("{{ __sshd_login_user }}", user) for a in task["ansible.builtin.command"]["argv"]]
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", SSH_CONNECTION=connection)
+    env.pop("SSH_CLIENT", None)
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return sshd_login_facts(proc.stdout, user), home
+
+
+def test_the_login_probe_reads_account_groups_address_and_keys(tmp_path):
+    facts, home = _login(tmp_path)
+    assert facts == {"account": True, "home": str(home), "groups": ["deploy", "sudo", "ssh-users"],
+                     "address": "192.0.2.10", "authorized_keys": True,
+                     "authorized_keys_path": f"{home}/.ssh/authorized_keys"}
+
+
+@pytest.mark.parametrize("keys", [None, ""], ids=["missing", "empty"])
+def test_the_login_probe_sees_no_usable_authorized_keys(tmp_path, keys):
+    facts, _home = _login(tmp_path, keys=keys)
+    assert facts["account"] and not facts["authorized_keys"]
+
+
+def test_the_login_probe_for_a_user_without_an_account(tmp_path):
+    facts, _home = _login(tmp_path, user="nobody-here", connection="")
+    assert facts == {"account": False, "home": "", "groups": [], "address": "", "authorized_keys": False,
+                     "authorized_keys_path": "~/.ssh/authorized_keys"}
+
+
+# The same iptables probe says which of the role's packages are installed and which boot services enabled.
+def test_the_iptables_probe_lists_installed_packages_and_enabled_services_on_debian(tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    _stub(bindir, "systemctl", '[ "$2" = netfilter-persistent ] && echo enabled || { echo disabled; exit 1; }\n')
+    _stub(bindir, "ufw", "exit 127\n")
+    _stub(bindir, "dpkg-query", 'for p in "$@"; do case $p in -*) ;; iptables) echo "iptables install ok installed";; '
+                                'netfilter-persistent) echo "netfilter-persistent deinstall ok config-files";; '
+                                '*) echo "dpkg-query: no packages found matching $p" >&2;; esac; done\n')
+    out = _iptables_probe(bindir, "netfilter-persistent other.service", "iptables netfilter-persistent iptables-persistent")
+    assert probe_lines(out, "installed") == ["iptables"]  # config-files only is not installed
+    assert probe_lines(out, "enabled") == ["netfilter-persistent"]
+    assert iptables_conflicts(out) == []
+
+
+def test_the_iptables_probe_lists_installed_packages_with_rpm(tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    _stub(bindir, "systemctl", "echo disabled; exit 1\n")
+    _stub(bindir, "ufw", "exit 127\n")
+    _stub(bindir, "rpm", 'shift 3; for p in "$@"; do [ "$p" = iptables-nft ] && echo iptables-nft || '
+                         'echo "package $p is not installed"; done\n')
+    for tool in ("grep", "awk"):  # PATH is only the stand-ins below: this machine's dpkg-query must not be found
+        (bindir / tool).symlink_to(shutil.which(tool))
+    out = _iptables_probe(bindir, "iptables ip6tables", "iptables-nft iptables-services", only=True)
+    assert probe_lines(out, "installed") == ["iptables-nft"]
+    assert probe_lines(out, "enabled") == []
