@@ -100,4 +100,4 @@ clean: sandbox-down
 	rm -rf .cache .pytest_cache
 
 bench: link
-	$(BIN)/python bench/bench.py $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python bench/bench.py $(if $(ONLY),--only $(ONLY)) $(if $(MITOGEN),--mitogen $(MITOGEN))

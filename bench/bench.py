@@ -4,6 +4,8 @@ harden: converge time of the harden step (sshd + iptables) on 1 host and on 8 ho
         plus the idempotent re-run, and per host of that re-run the tasks Ansible ran and skipped,
         read from its PLAY RECAP (tasks_per_host). Goals (issue #7): 8 hosts at most 2.5x the
         1-host converge, the 1-host re-run at most 12 s, at most 40 tasks run per host on it.
+        With --mitogen DIR (a directory holding the mitogen package, e.g. `pip install --target DIR
+        mitogen`) the same runs again with its mitogen_linear strategy: optional, never required.
 aws:    converge, no-op re-run and teardown time of the AWS steps against the emulator, with
         the API calls each made (reads/writes), and per step of the no-op re-run: reads, writes,
         managed resources (counted from the emulator after the converge, tests/harness/owned.py)
@@ -51,8 +53,17 @@ def tasks_per_host(recap: dict[str, dict[str, int]]) -> dict[str, dict[str, int]
             for host, counts in sorted(recap.items())}
 
 
-def bench_harden(counts: list[int]) -> list[dict]:
+def mitogen_env(path: str) -> dict[str, str]:
+    """Environment that runs a playbook with the mitogen_linear strategy from a mitogen install at path."""
+    strategy = Path(path) / "ansible_mitogen" / "plugins" / "strategy"
+    if not (strategy / "mitogen_linear.py").is_file():
+        raise SystemExit(f"--mitogen {path}: no ansible_mitogen/plugins/strategy/mitogen_linear.py there")
+    return {"PYTHONPATH": str(Path(path)), "ANSIBLE_STRATEGY_PLUGINS": str(strategy), "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+def bench_harden(counts: list[int], env: dict[str, str] | None = None, name: str = "harden") -> list[dict]:
     rows = []
+    bench = name
     for count in counts:
         run_dir = OUT / f"harden-{count}"
         try:
@@ -62,13 +73,14 @@ def bench_harden(counts: list[int]) -> list[dict]:
             runs = []
             for label in ("converge", "re-run"):
                 result, seconds = timed(lambda: run_playbook(
-                    REPO_ROOT / "playbooks" / "harden.yml", inventory=[REPO_ROOT / "inventories" / "sandbox", inventory]))
+                    REPO_ROOT / "playbooks" / "harden.yml", inventory=[REPO_ROOT / "inventories" / "sandbox", inventory],
+                    env=env))
                 if result.rc != 0:
                     raise RuntimeError(f"harden {label} on {count} hosts failed:\n{result}")
-                (OUT / f"harden-{count}-{label}.log").write_text(result.stdout)
+                (OUT / f"{bench}-{count}-{label}.log").write_text(result.stdout)
                 runs.append((label, seconds, result))
             rerun = tasks_per_host(runs[1][2].recap)
-            rows.append({"bench": "harden", "hosts": count, "boot_s": boot,
+            rows.append({"bench": bench, "hosts": count, "boot_s": boot,
                          **{f"{run[0]}_s": run[1] for run in runs},
                          "rerun_changed": runs[1][2].changed,
                          "rerun_max_ran_per_host": max((h["ran"] for h in rerun.values()), default=0),
@@ -120,6 +132,7 @@ def bench_aws(playbooks: list[str]) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["harden", "aws"])
+    parser.add_argument("--mitogen", metavar="DIR", help="also run harden with mitogen_linear from this mitogen install")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -127,6 +140,8 @@ def main() -> int:
         rows += bench_aws(["preflight", "iam", "network"])
     if args.only in (None, "harden"):
         rows += bench_harden([1, 8])
+        if args.mitogen:
+            rows += bench_harden([1, 8], env=mitogen_env(args.mitogen), name="harden-mitogen")
     (OUT / "results.json").write_text(json.dumps(rows, indent=2))
     for row in rows:
         print("| " + " | ".join(f"{k}={v}" for k, v in row.items()) + " |")
