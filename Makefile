@@ -70,10 +70,12 @@ sanity: link
 	cd $(SANITY_COPY) && git init -q && git add -A && \
 	  HOME=$(SANITY_HOME) PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity --venv --requirements --python 3.11 --color no
 
-# Two workers (this machine has 2 cores); each worker gets its own emulator.
+# Two workers (this machine has 2 cores); each worker gets its own emulator. The integration tests
+# (a few take 1-2 minutes each) go first and an idle worker takes queued tests from the busy one
+# (worksteal), so the run does not end with one worker finishing a queue of long tests alone.
 PYTEST_WORKERS ?= 2
 pytest: link
-	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --durations=20 tests
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=20 tests/integration tests/unit
 
 unit: link
 	$(BIN)/pytest -q tests/unit
