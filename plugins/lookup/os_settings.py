@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 name: os_settings
 short_description: Refuse an OS a role does not support, else return the role's settings for it
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - The one support gate and the one OS-settings idiom of the collection's host roles.
   - "The gate: the role's C(meta/main.yml) C(galaxy_info.platforms) is the list of what it supports.

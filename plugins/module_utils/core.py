@@ -70,9 +70,13 @@ class LiftoffAWSError(AnsibleAWSError):
     """A failed AWS call, with the message a user should read (``Could not <description>``)."""
 
 
-def aws_client(module, service, **kwargs):
-    """``module.client(service)`` whose calls retry with jittered backoff when given ``aws_retry=True``."""
-    return module.client(service, retry_decorator=AWSRetry.jittered_backoff(), **kwargs)
+def aws_client(module, service, retry_codes=None, **kwargs):
+    """``module.client(service)`` whose calls retry with jittered backoff when given ``aws_retry=True``.
+
+    ``retry_codes``: error codes to retry besides AWSRetry's own (newer APIs throttle with ``ThrottlingException``).
+    """
+    decorator = AWSRetry.jittered_backoff(catch_extra_error_codes=list(retry_codes) if retry_codes else None)
+    return module.client(service, retry_decorator=decorator, **kwargs)
 
 
 def paginate_all(client, operation, result_key=None, **params):

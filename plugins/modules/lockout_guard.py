@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: lockout_guard
 short_description: Apply a change that could cut the controller off, behind an on-host revert timer and a new-connection proof
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - The one lockout guard of this collection. Every host role whose change could stop the controller
     from connecting (sshd settings, firewall rules) applies that change through this task.
