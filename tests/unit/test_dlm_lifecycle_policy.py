@@ -7,17 +7,12 @@ Stubber fails the test on any other call, and assert_no_pending_responses on a c
 from __future__ import annotations
 
 import copy
-from unittest import mock
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from botocore.stub import ANY
 
 from ansible_collections.liftoff.aws.plugins.modules import dlm_lifecycle_policy as module_under_test
+from tests.unit.module_runner import run_stubbed
 
 ROLE = "arn:aws:iam::123456789012:role/demo-prod-dlm"
 ARN = "arn:aws:dlm:eu-west-1:123456789012:policy/policy-0abc"
@@ -37,36 +32,8 @@ POLICY = {"PolicyId": "policy-0abc", "PolicyArn": ARN, "Description": "demo-prod
           "DefaultPolicy": False}
 
 
-class _Exited(Exception):
-    pass
-
-
 def run(args, script, check=False, diff=True):
-    """Run the module's main() with a stubbed dlm client; script(stub) adds the expected calls."""
-    client = boto3.client("dlm", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
-    stub = Stubber(client)
-    script(stub)
-
-    def fake_client(self, service, retry_decorator=None, **kwargs):
-        assert service == "dlm"
-        return RetryingBotoClientWrapper(client, retry_decorator)
-
-    def exit_json(self, **kwargs):
-        raise _Exited(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise _Exited(dict(kwargs, failed=True))
-
-    with stub, patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)), \
-            mock.patch.object(AnsibleAWSModule, "client", fake_client), mock.patch("time.sleep"), \
-            mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-        try:
-            module_under_test.main()
-        except _Exited as exited:
-            stub.assert_no_pending_responses()
-            return exited.args[0]
-    raise AssertionError("module neither exited nor failed")
+    return run_stubbed(module_under_test, args, {"dlm": script}, check=check, diff=diff)
 
 
 def listed(*policies):
