@@ -42,16 +42,23 @@ def _stub(bindir: Path, name: str, body: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
-def _run(argv: list[str], bindir: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+def _run(argv: list[str], bindir: Path, only: bool = False, **env: str) -> subprocess.CompletedProcess:
+    """Run argv with the stand-ins in bindir first on PATH (only them with only=True) and env added."""
+    path = str(bindir) if only else f"{bindir}{os.pathsep}{os.environ['PATH']}"
+    return subprocess.run(argv, env=dict(os.environ, PATH=path, **env), capture_output=True, text=True, check=False)
 
 
 @pytest.fixture
-def host(tmp_path):
+def bindir(tmp_path):
+    """An empty directory for stand-in commands."""
+    path = tmp_path / "bin"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def host(tmp_path, bindir):
     """A stand-in host: sshd, ssh, systemctl and ssh-keygen on PATH, /etc/ssh and moduli in tmp."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
     confdir = tmp_path / "ssh"
     confdir.mkdir()
     (confdir / "ssh_host_ed25519_key").write_text("key")
@@ -151,8 +158,7 @@ def _iptables_probe(bindir: Path, services="netfilter-persistent", packages="ipt
                     only=False) -> str:
     task = _task("iptables", "present.yml", "__iptables_conflict_probe")
     argv = task["ansible.builtin.command"]["argv"][:4] + [services, packages]
-    proc = subprocess.run(argv, env=dict(os.environ, PATH=str(bindir)), capture_output=True, text=True,
-                          check=False) if only else _run(argv, bindir)
+    proc = _run(argv, bindir, only=only)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
@@ -161,25 +167,19 @@ def _conflicts(bindir: Path) -> list[str]:
     return iptables_conflicts(_iptables_probe(bindir))
 
 
-def test_no_other_firewall_manager(tmp_path):
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
+def test_no_other_firewall_manager(bindir):
     _stub(bindir, "systemctl", 'case "$1" in is-active) echo inactive; exit 3;; *) echo disabled; exit 1;; esac\n')
     _stub(bindir, "ufw", "exit 127\n")  # as if ufw were not installed
     assert _conflicts(bindir) == []
 
 
-def test_every_other_firewall_manager(tmp_path):
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
+def test_every_other_firewall_manager(bindir):
     _stub(bindir, "systemctl", 'case "$1" in is-active) echo active;; is-enabled) echo enabled;; esac\n')
     _stub(bindir, "ufw", 'echo "Status: active"; echo; echo "To Action From"\n')
     assert _conflicts(bindir) == ["ufw", "firewalld", "nftables"]
 
 
-def test_ufw_counts_only_when_it_answers_and_is_active(tmp_path):
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
+def test_ufw_counts_only_when_it_answers_and_is_active(bindir):
     _stub(bindir, "systemctl", "echo unknown; exit 1\n")
     _stub(bindir, "ufw", 'echo "Status: inactive"\n')
     assert _conflicts(bindir) == []
@@ -188,10 +188,8 @@ def test_ufw_counts_only_when_it_answers_and_is_active(tmp_path):
 
 
 # roles/sshd/tasks/access.yml: the account, groups, address and authorized keys of the connecting user.
-def _login(tmp_path, user="deploy", keys="ssh-ed25519 AAAA deploy@laptop\n", connection="192.0.2.10 50022 10.0.0.5 22"):
-    bindir = tmp_path / "bin"
-    bindir.mkdir(exist_ok=True)
-    home = tmp_path / "home" / "deploy"
+def _login(bindir, user="deploy", keys="ssh-ed25519 AAAA deploy@laptop\n", connection="192.0.2.10 50022 10.0.0.5 22"):
+    home = bindir.parent / "home" / "deploy"
     (home / ".ssh").mkdir(parents=True, exist_ok=True)
     if keys is not None:
         (home / ".ssh" / "authorized_keys").write_text(keys)
@@ -199,36 +197,32 @@ def _login(tmp_path, user="deploy", keys="ssh-ed25519 AAAA deploy@laptop\n", con
     _stub(bindir, "id", '[ "$3" = deploy ] && echo "deploy sudo ssh-users"\n')
     task = _task("sshd", "access.yml", "__sshd_login_probe")
     argv = [str(a).replace("{{ __sshd_login_user }}", user) for a in task["ansible.builtin.command"]["argv"]]
-    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", SSH_CONNECTION=connection)
-    env.pop("SSH_CLIENT", None)
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    proc = _run(argv, bindir, SSH_CONNECTION=connection, SSH_CLIENT="")  # the probe falls back to SSH_CLIENT
     assert proc.returncode == 0, proc.stderr
     return sshd_login_facts(proc.stdout, user), home
 
 
-def test_the_login_probe_reads_account_groups_address_and_keys(tmp_path):
-    facts, home = _login(tmp_path)
+def test_the_login_probe_reads_account_groups_address_and_keys(bindir):
+    facts, home = _login(bindir)
     assert facts == {"account": True, "home": str(home), "groups": ["deploy", "sudo", "ssh-users"],
                      "address": "192.0.2.10", "authorized_keys": True,
                      "authorized_keys_path": f"{home}/.ssh/authorized_keys"}
 
 
 @pytest.mark.parametrize("keys", [None, ""], ids=["missing", "empty"])
-def test_the_login_probe_sees_no_usable_authorized_keys(tmp_path, keys):
-    facts, _home = _login(tmp_path, keys=keys)
+def test_the_login_probe_sees_no_usable_authorized_keys(bindir, keys):
+    facts, _home = _login(bindir, keys=keys)
     assert facts["account"] and not facts["authorized_keys"]
 
 
-def test_the_login_probe_for_a_user_without_an_account(tmp_path):
-    facts, _home = _login(tmp_path, user="nobody-here", connection="")
+def test_the_login_probe_for_a_user_without_an_account(bindir):
+    facts, _home = _login(bindir, user="nobody-here", connection="")
     assert facts == {"account": False, "home": "", "groups": [], "address": "", "authorized_keys": False,
                      "authorized_keys_path": "~/.ssh/authorized_keys"}
 
 
 # The same iptables probe says which of the role's packages are installed and which boot services enabled.
-def test_the_iptables_probe_lists_installed_packages_and_enabled_services_on_debian(tmp_path):
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
+def test_the_iptables_probe_lists_installed_packages_and_enabled_services_on_debian(bindir):
     _stub(bindir, "systemctl", '[ "$2" = netfilter-persistent ] && echo enabled || { echo disabled; exit 1; }\n')
     _stub(bindir, "ufw", "exit 127\n")
     _stub(bindir, "dpkg-query", 'for p in "$@"; do case $p in -*) ;; iptables) echo "iptables install ok installed";; '
@@ -240,9 +234,7 @@ def test_the_iptables_probe_lists_installed_packages_and_enabled_services_on_deb
     assert iptables_conflicts(out) == []
 
 
-def test_the_iptables_probe_lists_installed_packages_with_rpm(tmp_path):
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
+def test_the_iptables_probe_lists_installed_packages_with_rpm(bindir):
     _stub(bindir, "systemctl", "echo disabled; exit 1\n")
     _stub(bindir, "ufw", "exit 127\n")
     _stub(bindir, "rpm", 'shift 3; for p in "$@"; do [ "$p" = iptables-nft ] && echo iptables-nft || '
