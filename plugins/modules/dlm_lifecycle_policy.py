@@ -168,14 +168,16 @@ policy:
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_client
 from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_error_handler
 from ansible_collections.liftoff.aws.plugins.module_utils.core import delete_or_gone
 from ansible_collections.liftoff.aws.plugins.module_utils.core import describe_or_none
+from ansible_collections.liftoff.aws.plugins.module_utils.core import ensure_tags
 from ansible_collections.liftoff.aws.plugins.module_utils.core import result
 from ansible_collections.liftoff.aws.plugins.module_utils.core import run_state
-from ansible_collections.liftoff.aws.plugins.module_utils.core import tag_updates
 from ansible_collections.liftoff.aws.plugins.module_utils.core import unless_check_mode
 
 DESCRIPTION = re.compile(r"^[0-9A-Za-z _-]{1,500}$")
@@ -184,11 +186,8 @@ START_TIME = re.compile(r"^(0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]$")
 
 
 def _tag_list(tags):
-    return [{"Key": str(k), "Value": str(v)} for k, v in sorted((tags or {}).items())]
-
-
-def _tag_dict(tags):
-    return {t["Key"]: t["Value"] for t in tags or []}
+    """A tag dict as DLM's Key/Value list, in key order so the request does not depend on the dict's."""
+    return ansible_dict_to_boto3_tag_list({str(k): str(v) for k, v in sorted((tags or {}).items())})
 
 
 @aws_error_handler("list the Data Lifecycle Manager policies")
@@ -216,14 +215,14 @@ def view(policy):
         "state": policy.get("State"),
         "execution_role_arn": policy.get("ExecutionRoleArn"),
         "resource_type": (details.get("ResourceTypes") or [None])[0],
-        "target_tags": _tag_dict(details.get("TargetTags")),
+        "target_tags": boto3_tag_list_to_ansible_dict(details.get("TargetTags")),
         "schedule": {
             "name": schedule.get("Name"),
             "interval_hours": create.get("Interval") if create.get("IntervalUnit", "HOURS") == "HOURS" else None,
             "start_time": times[0] if times else None,
             "retain_count": retain.get("Count"),
             "copy_tags": bool(schedule.get("CopyTags", False)),
-            "tags_to_add": _tag_dict(schedule.get("TagsToAdd")),
+            "tags_to_add": boto3_tag_list_to_ansible_dict(schedule.get("TagsToAdd")),
         },
         "schedule_count": len(details.get("Schedules") or []),
         "tags": dict(policy.get("Tags") or {}),
@@ -289,13 +288,13 @@ def update_policy(module, client, policy_id, params):
 
 
 @aws_error_handler("tag Data Lifecycle Manager policy {arn}")
-def set_tags(module, client, arn, tags):
-    unless_check_mode(module, client.tag_resource, ResourceArn=arn, Tags=tags)
+def set_tags(client, arn, tags):
+    client.tag_resource(ResourceArn=arn, Tags=tags, aws_retry=True)
 
 
 @aws_error_handler("untag Data Lifecycle Manager policy {arn}")
-def unset_tags(module, client, arn, keys):
-    unless_check_mode(module, client.untag_resource, ResourceArn=arn, TagKeys=keys)
+def unset_tags(client, arn, keys):
+    client.untag_resource(ResourceArn=arn, TagKeys=keys, aws_retry=True)
 
 
 @delete_or_gone("delete Data Lifecycle Manager policy {policy_id}")
@@ -350,14 +349,11 @@ def ensure_present(module, client):
     if any(before[key] != wanted[key] for key in managed):
         update_policy(module, client, before["policy_id"], params)
         changed = True
-    to_set, to_unset = tag_updates(before["tags"], params["tags"], params["purge_tags"])
-    if to_unset:
-        unset_tags(module, client, before["policy_arn"], sorted(to_unset))
-    if to_set:
-        set_tags(module, client, before["policy_arn"], to_set)
-    wanted["tags"] = {k: v for k, v in before["tags"].items() if k not in to_unset}
-    wanted["tags"].update(to_set)
-    changed = changed or bool(to_set or to_unset)
+    arn = before["policy_arn"]
+    tags_changed, wanted["tags"] = ensure_tags(module, before["tags"], params["tags"], params["purge_tags"],
+                                               lambda tags: set_tags(client, arn, tags),
+                                               lambda keys: unset_tags(client, arn, keys))
+    changed = changed or tags_changed
     return result(module, changed, before, wanted, policy=wanted)
 
 
