@@ -12,6 +12,7 @@ expected calls to that service's Stubber; any other call fails, and so does an e
 
 from __future__ import annotations
 
+import contextlib
 from unittest import mock
 
 import boto3
@@ -29,6 +30,29 @@ class _Exited(Exception):
     pass
 
 
+def _exit_json(self, **kwargs):
+    raise _Exited(kwargs)
+
+
+def _fail_json(self, **kwargs):
+    raise _Exited(dict(kwargs, failed=True))
+
+
+def _main(module, args, check, diff, *patches):
+    """The dict ``module.main()`` exits or fails with, given args, with ``patches`` (mock.patch objects) on."""
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)))
+        stack.enter_context(mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json))
+        stack.enter_context(mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json))
+        for patch in patches:
+            stack.enter_context(patch)
+        try:
+            module.main()
+        except _Exited as exited:
+            return exited.args[0]
+    raise AssertionError("module neither exited nor failed")
+
+
 def run_module(module, args, check=False, diff=False):
     calls = []
     original = botocore.client.BaseClient._make_api_call
@@ -37,21 +61,8 @@ def run_module(module, args, check=False, diff=False):
         calls.append(operation_name)
         return original(self, operation_name, params)
 
-    def exit_json(self, **kwargs):
-        raise _Exited(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise _Exited(dict(kwargs, failed=True))
-
-    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)), \
-            mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording), \
-            mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-            mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-        try:
-            module.main()
-        except _Exited as exited:
-            return exited.args[0], calls
-    raise AssertionError("module neither exited nor failed")
+    outcome = _main(module, args, check, diff, mock.patch.object(botocore.client.BaseClient, "_make_api_call", recording))
+    return outcome, calls
 
 
 def writes(calls):
@@ -69,26 +80,11 @@ def run_stubbed(module, args, scripts, check=False, diff=True):
         assert service in stubs, "unexpected client for %s" % service
         return RetryingBotoClientWrapper(stubs[service][0], retry_decorator)
 
-    def exit_json(self, **kwargs):
-        raise _Exited(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise _Exited(dict(kwargs, failed=True))
-
-    for _client, stub in stubs.values():
-        stub.activate()
-    try:
-        with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)), \
-                mock.patch.object(AnsibleAWSModule, "client", fake_client), mock.patch("time.sleep"), \
-                mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), \
-                mock.patch.object(basic.AnsibleModule, "fail_json", fail_json):
-            try:
-                module.main()
-            except _Exited as exited:
-                for _client, stub in stubs.values():
-                    stub.assert_no_pending_responses()
-                return exited.args[0]
-    finally:
+    with contextlib.ExitStack() as stack:
         for _client, stub in stubs.values():
-            stub.deactivate()
-    raise AssertionError("module neither exited nor failed")
+            stack.enter_context(stub)
+        outcome = _main(module, args, check, diff, mock.patch.object(AnsibleAWSModule, "client", fake_client),
+                        mock.patch("time.sleep"))
+        for _client, stub in stubs.values():
+            stub.assert_no_pending_responses()
+    return outcome
