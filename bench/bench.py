@@ -63,7 +63,6 @@ def mitogen_env(path: str) -> dict[str, str]:
 
 def bench_harden(counts: list[int], env: dict[str, str] | None = None, name: str = "harden") -> list[dict]:
     rows = []
-    bench = name
     for count in counts:
         run_dir = OUT / f"harden-{count}"
         try:
@@ -77,10 +76,10 @@ def bench_harden(counts: list[int], env: dict[str, str] | None = None, name: str
                     env=env))
                 if result.rc != 0:
                     raise RuntimeError(f"harden {label} on {count} hosts failed:\n{result}")
-                (OUT / f"{bench}-{count}-{label}.log").write_text(result.stdout)
+                (OUT / f"{name}-{count}-{label}.log").write_text(result.stdout)
                 runs.append((label, seconds, result))
             rerun = tasks_per_host(runs[1][2].recap)
-            rows.append({"bench": bench, "hosts": count, "boot_s": boot,
+            rows.append({"bench": name, "hosts": count, "boot_s": boot,
                          **{f"{run[0]}_s": run[1] for run in runs},
                          "rerun_changed": runs[1][2].changed,
                          "rerun_max_ran_per_host": max((h["ran"] for h in rerun.values()), default=0),
