@@ -179,3 +179,37 @@ def patch_subnet_ipv6_association_filters() -> None:
 
 
 PATCHES.append(patch_subnet_ipv6_association_filters)
+
+
+def patch_launch_template_version_data_tags() -> None:
+    """DescribeLaunchTemplateVersions: the template's own tags are not part of a version's data.
+
+    AWS documents (EC2 API reference, CreateLaunchTemplate) two places for tags: ``TagSpecifications``
+    of the request, which tags the launch template itself (resource type ``launch-template``), and
+    ``LaunchTemplateData.TagSpecifications``, which tags what instances launched from it create.
+    DescribeLaunchTemplateVersions returns only the latter in ``LaunchTemplateData``. moto 5.2.5 copies the
+    template's own tags into the first version's data, so a client comparing its desired data with the
+    latest version (amazon.aws.ec2_launch_template does) sees a difference and adds a version on every run.
+    We drop the ``launch-template`` entries from a version's data, as AWS never holds them there.
+    """
+    from moto.ec2.models.launch_templates import LaunchTemplateVersion
+
+    original = LaunchTemplateVersion.__init__
+    if getattr(original, "_liftoff_patched", False):
+        return
+
+    def init(self, template, number, data, description):  # type: ignore[no-untyped-def]
+        specs = data.get("TagSpecifications")
+        if specs is not None:
+            kept = [spec for spec in specs if spec.get("ResourceType") != "launch-template"]
+            if kept:
+                data["TagSpecifications"] = kept
+            else:
+                del data["TagSpecifications"]
+        original(self, template, number, data, description)
+
+    init._liftoff_patched = True  # type: ignore[attr-defined]
+    LaunchTemplateVersion.__init__ = init  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_launch_template_version_data_tags)

@@ -77,3 +77,26 @@ def test_subnets_filter_by_ipv6_association():
         assert ids("ipv6-cidr-block-association.association-id", association) == [subnet]
         assert ids("ipv6-cidr-block-association.state", "associated") == [subnet]
         assert plain not in ids("ipv6-cidr-block-association.state", "associated")
+
+
+def test_launch_template_tags_stay_out_of_the_version_data():
+    # AWS EC2 API reference, CreateLaunchTemplate: TagSpecifications (resource type launch-template) tags
+    # the template; LaunchTemplateData.TagSpecifications tags what its instances create, and only that is
+    # returned as the version's LaunchTemplateData by DescribeLaunchTemplateVersions.
+    moto_patches.patch_launch_template_version_data_tags()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        instance_tags = [{"ResourceType": "instance", "Tags": [{"Key": "Role", "Value": "app"}]}]
+        ec2.create_launch_template(
+            LaunchTemplateName="web", LaunchTemplateData={"InstanceType": "t3.small", "TagSpecifications": instance_tags},
+            TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Project", "Value": "p"}]}])
+        ec2.create_launch_template(
+            LaunchTemplateName="bare", LaunchTemplateData={"InstanceType": "t3.small"},
+            TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": "Project", "Value": "p"}]}])
+        [web] = ec2.describe_launch_template_versions(LaunchTemplateName="web")["LaunchTemplateVersions"]
+        assert web["LaunchTemplateData"] == {"InstanceType": "t3.small", "TagSpecifications": instance_tags}
+        [bare] = ec2.describe_launch_template_versions(LaunchTemplateName="bare")["LaunchTemplateVersions"]
+        assert bare["LaunchTemplateData"] == {"InstanceType": "t3.small"}
+        # the template itself keeps its tags
+        [template] = ec2.describe_launch_templates(LaunchTemplateNames=["web"])["LaunchTemplates"]
+        assert template["Tags"] == [{"Key": "Project", "Value": "p"}]
