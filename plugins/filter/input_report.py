@@ -463,10 +463,80 @@ def _sshd(values, regions, errors, warnings):
                       % json.dumps(dropin))
 
 
+INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+AMI_ID = re.compile(r"^ami-([0-9a-f]{8}|[0-9a-f]{17})$")
+HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$")
+EBS_DEVICE = re.compile(r"^/dev/(sd|xvd)([a-z])$")
+DATA_DEVICE = re.compile(r"^/dev/(sd|xvd)[f-p]$")
+SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa")
+HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+IDS = {"ec2_host_subnet_ids": "subnet", "ec2_host_security_group_ids": "sg"}
+
+
+def _ec2_host(values, regions, errors, warnings):
+    errors.extend(_region_errors("ec2_host_region", values.get("ec2_host_region"), regions))
+    tags = values.get("ec2_host_tags", {"Project": "", "Environment": "", "ManagedBy": ""})
+    if not isinstance(tags, Mapping) or not {"Project", "Environment", "ManagedBy"} <= set(tags):
+        errors.append("ec2_host_tags must carry Project, Environment and ManagedBy (liftoff_tags does): teardown "
+                      "finds the hosts by these tags and never touches anything else")
+    names = values.get("ec2_host_names", [])
+    bad = [n for n in names if not isinstance(n, str) or not HOST_NAME.match(n)]
+    if bad:
+        errors.append("ec2_host_names holds %s: a host name is 1 to 32 lowercase letters, digits and dashes, not "
+                      "starting or ending with a dash (it becomes part of instance, volume and alarm names)"
+                      % ", ".join(repr(n) for n in bad))
+    dupes = sorted({n for n in names if names.count(n) > 1 and isinstance(n, str)})
+    if dupes:
+        errors.append("ec2_host_names lists %s more than once: each name is one instance" % ", ".join(dupes))
+    itype = values.get("ec2_host_instance_type", "t3.small")
+    if not isinstance(itype, str) or not INSTANCE_TYPE.match(itype):
+        errors.append("ec2_host_instance_type is %r: an EC2 instance type is family.size, like t3.small or "
+                      "m7g.large" % (itype,))
+    image = values.get("ec2_host_image_id", "")
+    if image and not AMI_ID.match(str(image)):
+        errors.append("ec2_host_image_id is %r: an AMI ID is ami- and 8 or 17 hex digits (or leave it empty to use "
+                      "ec2_host_image_parameter)" % (image,))
+    for name, prefix in IDS.items():
+        bad = [i for i in values.get(name, []) if not re.match(r"^%s-[0-9a-f]{8,17}$" % prefix, str(i))]
+        if bad:
+            errors.append("%s holds %s: expected IDs like %s-0123456789abcdef0" % (name, ", ".join(map(repr, bad)),
+                                                                               prefix))
+    root = str(values.get("ec2_host_root_device_name", "/dev/xvda"))
+    data = str(values.get("ec2_host_data_device_name", "/dev/sdf"))
+    root_match, data_match = EBS_DEVICE.match(root), EBS_DEVICE.match(data)
+    if not DATA_DEVICE.match(data):
+        errors.append("ec2_host_data_device_name is %r: EBS data volumes take /dev/sdf to /dev/sdp (or /dev/xvdf "
+                      "to /dev/xvdp)" % data)
+    elif root == data or (root_match and data_match and root_match.group(2) == data_match.group(2)):
+        errors.append("ec2_host_data_device_name %r is the root volume's device (%s)" % (data, root))
+    for name, low, high in (("ec2_host_root_volume_size", 1, 16384), ("ec2_host_data_volume_size", 0, 16384),
+                            ("ec2_host_snapshot_retain", 1, 1000), ("ec2_host_wait_timeout", 1, 7200)):
+        value = _int(values, name, low)
+        if value is not None and not low <= value <= high:
+            extra = " (0 = no data volume; a data volume holds at least 1 GiB)" if name == "ec2_host_data_volume_size" else ""
+            errors.append("%s is %s: it must be between %d and %d%s" % (name, value, low, high, extra))
+    when = str(values.get("ec2_host_snapshot_time", "03:00"))
+    if not HH_MM.match(when):
+        errors.append("ec2_host_snapshot_time is %r: DLM takes the first snapshot's time as HH:MM (UTC, 00:00 to "
+                      "23:59)" % when)
+    arn = values.get("ec2_host_dlm_role_arn", "")
+    if arn and not re.match(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$", str(arn)):
+        errors.append("ec2_host_dlm_role_arn is %r: expected arn:aws:iam::<account>:role/<path/name>" % (arn,))
+    key = values.get("ec2_host_public_key", "")
+    if values.get("ec2_host_state", "present") == "present":
+        parts = str(key or "").split()
+        if not parts:
+            errors.append("ec2_host_public_key is empty: set liftoff_admin_public_key (or ec2_host_public_key) to "
+                          "the admins' OpenSSH public key, the first way in to a new host")
+        elif parts[0] not in SSH_KEY_TYPES or len(parts) < 2:
+            errors.append("ec2_host_public_key starts with %r: EC2 imports ssh-ed25519 and ssh-rsa public keys "
+                          "('<type> <base64> [comment]'), not a private key or another type" % parts[0][:20])
+
+
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
-          "sshd": _sshd}
+          "sshd": _sshd, "ec2_host": _ec2_host}
 
 
 def input_report(values, role, spec=None, extra_regions=None):

@@ -213,3 +213,76 @@ def patch_launch_template_version_data_tags() -> None:
 
 
 PATCHES.append(patch_launch_template_version_data_tags)
+
+
+def patch_volume_snapshot_id_and_multi_attach() -> None:
+    """DescribeVolumes: every volume has ``SnapshotId`` and ``MultiAttachEnabled``.
+
+    AWS returns both for every volume (EC2 API reference, Volume: ``SnapshotId``, "the snapshot from which the
+    volume was created, if applicable", is an empty string for a volume made from nothing, and
+    ``MultiAttachEnabled`` is false unless it was turned on). moto 5.2.5 leaves both out when they were not
+    given on CreateVolume, and amazon.aws.ec2_vol_info fails on the missing key ('snapshot_id'). We give a
+    new volume the values AWS reports.
+    """
+    from moto.ec2.models.elastic_block_store import Volume
+
+    original = Volume.__init__
+    if getattr(original, "_liftoff_patched", False):
+        return
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        if self.snapshot_id is None:
+            self.snapshot_id = ""
+        if self.multi_attach_enabled is None:
+            self.multi_attach_enabled = False
+
+    init._liftoff_patched = True  # type: ignore[attr-defined]
+    Volume.__init__ = init  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_volume_snapshot_id_and_multi_attach)
+
+
+def patch_delete_launch_template_versions() -> None:
+    """DeleteLaunchTemplateVersions: delete versions that are not the template's default.
+
+    AWS documents (EC2 API reference, DeleteLaunchTemplateVersions) the call: the versions given are deleted,
+    except the default version, which is reported in ``UnsuccessfullyDeletedLaunchTemplateVersions``
+    (``launchTemplateVersionIsDefaultVersion``), as is a version that does not exist
+    (``launchTemplateVersionDoesNotExist``). moto 5.2.5 does not implement it (HTTP 500), and
+    amazon.aws.ec2_launch_template calls it before DeleteLaunchTemplate when a template has several versions.
+    """
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    if getattr(getattr(LaunchTemplates, "delete_launch_template_versions", None), "_liftoff_patched", False):
+        return
+
+    def delete_launch_template_versions(self):  # type: ignore[no-untyped-def]
+        name = self._get_param("LaunchTemplateName")
+        template_id = self._get_param("LaunchTemplateId")
+        self.error_on_dryrun()
+        template = (self.ec2_backend.get_launch_template_by_name(name) if name
+                    else self.ec2_backend.get_launch_template(template_id))
+        done, failed = [], []
+        for number in self._get_param("Versions", []):
+            entry = {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name, "VersionNumber": int(number)}
+            match = [v for v in template.versions if v.number == int(number)]
+            if not match:
+                failed.append(dict(entry, ResponseError={"Code": "launchTemplateVersionDoesNotExist",
+                                                         "Message": "Version does not exist"}))
+            elif template.is_default(match[0]):
+                failed.append(dict(entry, ResponseError={"Code": "launchTemplateVersionIsDefaultVersion",
+                                                         "Message": "Cannot delete the default version"}))
+            else:
+                template.versions.remove(match[0])
+                done.append(entry)
+        return ActionResult({"SuccessfullyDeletedLaunchTemplateVersions": done,
+                             "UnsuccessfullyDeletedLaunchTemplateVersions": failed})
+
+    delete_launch_template_versions._liftoff_patched = True  # type: ignore[attr-defined]
+    LaunchTemplates.delete_launch_template_versions = delete_launch_template_versions  # type: ignore[attr-defined]
+
+
+PATCHES.append(patch_delete_launch_template_versions)

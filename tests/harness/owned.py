@@ -6,6 +6,8 @@
   account password policy when one is set.
 - network: the VPC, subnets, route tables, internet and NAT gateways, security groups and VPC
   endpoints carrying the project's Project/Environment/ManagedBy tags.
+- compute: the launch template and key pair carrying the project's tags, and the instances, data volumes
+  and Elastic IPs that also carry a liftoff:host tag.
 - preflight: none (it only asks STS who is calling).
 The count is read back after a converge, never hard-coded, so adding a resource to a role moves it.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 READS_PER_RESOURCE_GOAL = 2
 # What the roles reach today (bench/RESULTS.md says which upstream module costs what). A test fails
 # above these, so no later change slides back; lower them as the roles get there, down to the goal.
-READS_PER_RESOURCE_CEILING = {"iam": 2.0, "network": 2.0}
+READS_PER_RESOURCE_CEILING = {"iam": 2.0, "network": 2.0, "compute": 2.0}
 # preflight owns nothing: its budget is absolute (STS GetCallerIdentity + ListAccountAliases).
 PREFLIGHT_READS_CEILING = 2
 
@@ -59,11 +61,28 @@ def network_resources(emu, tags: dict[str, str]) -> int:
     return count
 
 
+def compute_resources(emu, tags: dict[str, str]) -> int:
+    """The ec2_host role's launch template and key pair, and per host its instance, data volume and Elastic IP."""
+    ec2 = emu.client("ec2")
+    filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in tags.items()]
+    hosts = filters + [{"Name": "tag-key", "Values": ["liftoff:host"]}]
+    count = len(ec2.describe_launch_templates(Filters=filters)["LaunchTemplates"])
+    count += len(ec2.describe_key_pairs(Filters=filters)["KeyPairs"])
+    count += sum(len(r["Instances"]) for r in ec2.describe_instances(
+        Filters=hosts + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])
+        ["Reservations"])
+    count += len(ec2.describe_volumes(Filters=hosts + [{"Name": "tag:liftoff:purpose", "Values": ["data"]}])["Volumes"])
+    count += len(ec2.describe_addresses(Filters=hosts)["Addresses"])
+    return count
+
+
 def resources(emu, step: str, *, project: str = "liftoff-demo", env: str = "sandbox") -> int:
     if step == "iam":
         return iam_resources(emu, f"/liftoff/{project}/{env}/")
     if step == "network":
         return network_resources(emu, {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
+    if step == "compute":
+        return compute_resources(emu, {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
     return 0
 
 

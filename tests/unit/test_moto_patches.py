@@ -100,3 +100,38 @@ def test_launch_template_tags_stay_out_of_the_version_data():
         # the template itself keeps its tags
         [template] = ec2.describe_launch_templates(LaunchTemplateNames=["web"])["LaunchTemplates"]
         assert template["Tags"] == [{"Key": "Project", "Value": "p"}]
+
+
+def test_a_volume_reports_its_snapshot_and_multi_attach_like_aws():
+    # AWS EC2 API reference, Volume: SnapshotId is "" for a volume not made from a snapshot, MultiAttachEnabled
+    # is false unless asked for; DescribeVolumes returns both for every volume.
+    moto_patches.patch_volume_snapshot_id_and_multi_attach()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        blank = ec2.create_volume(AvailabilityZone="eu-west-1a", Size=1)["VolumeId"]
+        snapshot = ec2.create_snapshot(VolumeId=blank)["SnapshotId"]
+        restored = ec2.create_volume(AvailabilityZone="eu-west-1a", SnapshotId=snapshot)["VolumeId"]
+        shared = ec2.create_volume(AvailabilityZone="eu-west-1a", Size=4, VolumeType="io2", Iops=100,
+                                   MultiAttachEnabled=True)["VolumeId"]
+        found = {v["VolumeId"]: v for v in ec2.describe_volumes()["Volumes"]}
+        assert (found[blank]["SnapshotId"], found[blank]["MultiAttachEnabled"]) == ("", False)
+        assert found[restored]["SnapshotId"] == snapshot
+        assert found[shared]["MultiAttachEnabled"] is True
+
+
+def test_launch_template_versions_are_deleted_but_never_the_default():
+    # AWS EC2 API reference, DeleteLaunchTemplateVersions: the given versions are deleted; the default version
+    # and a missing one come back in UnsuccessfullyDeletedLaunchTemplateVersions with their error codes.
+    moto_patches.patch_delete_launch_template_versions()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        template = ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"InstanceType": "t3.small"})
+        template_id = template["LaunchTemplate"]["LaunchTemplateId"]
+        ec2.create_launch_template_version(LaunchTemplateId=template_id, LaunchTemplateData={"InstanceType": "t3.large"})
+        answer = ec2.delete_launch_template_versions(LaunchTemplateId=template_id, Versions=["1", "2", "7"])
+        assert [v["VersionNumber"] for v in answer["SuccessfullyDeletedLaunchTemplateVersions"]] == [2]
+        assert {v["VersionNumber"]: v["ResponseError"]["Code"]
+                for v in answer["UnsuccessfullyDeletedLaunchTemplateVersions"]} == {
+            1: "launchTemplateVersionIsDefaultVersion", 7: "launchTemplateVersionDoesNotExist"}
+        versions = ec2.describe_launch_template_versions(LaunchTemplateId=template_id)["LaunchTemplateVersions"]
+        assert [v["VersionNumber"] for v in versions] == [1]
