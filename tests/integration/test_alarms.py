@@ -146,3 +146,13 @@ def test_alarms_lifecycle(playbook, aws):
     assert result.rc == 0 and result.changed == 2, result
     assert list(_alarms(cw)) == [f"{PREFIX}-hand-made"]
     assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [pager]
+
+
+def test_bad_input_is_refused_before_any_aws_call(playbook, aws):
+    """The wiring of the input hook (the checks themselves: tests/unit/test_alarms_filters.py)."""
+    result = playbook(PLAYBOOK, extra_vars={"alarms_cpu_threshold": 150, "alarms_email_addresses": ["ops@"],
+                                            "alarms_instances": [{"name": "web-1", "instance_id": "i-0123456789abcdef0"}]})
+    assert result.rc != 0, result
+    assert "alarms_cpu_threshold is 150: it must be a number from 1 to 100" in result.stdout, result
+    assert "alarms_email_addresses[0] is 'ops@', not a valid email address" in result.stdout, result
+    assert aws.calls() == []
