@@ -18,7 +18,8 @@ description:
   - One paginated C(DescribeAlarms) by name prefix, and one C(ListTagsForResource) for each alarm under the
     prefix, are the only reads. A run that changes nothing makes no write call.
   - Alarm actions must be EC2 actions of the alarm's region (C(arn:aws:automate:<region>:ec2:reboot), C(stop),
-    C(terminate), C(recover)) or SNS topic ARNs; anything else is refused before any call.
+    C(terminate), C(recover)) or SNS topic ARNs; anything else is refused before any call. In check mode an action
+    containing C((known after creation)) is accepted (a topic the same check run would create).
   - Check mode and diff are supported; check mode calls no write API.
   - Why a module of our own - amazon.aws 10's M(amazon.aws.cloudwatch_metric_alarm) has no C(tags) option (its
     C(PutMetricAlarm) call never passes C(Tags), so its alarms cannot carry the project's tags; we found no upstream issue
@@ -425,9 +426,9 @@ def ensure_present(module, client, region):
     wanted_names = [a["name"] for a in module.params["alarms"]]
     taken = sorted(set(wanted_names) & set(foreign))
     if taken:
-        module.fail_json(msg="CloudWatch alarm(s) %s exist without the tags %s: made by hand or by another tool, the "
-                             "module will not take them over. Rename or delete them." % (", ".join(taken),
-                                                                                        module.params["owner_tags"]))
+        message = ("CloudWatch alarm(s) %s exist without the tags %s: made by hand or by another tool, the module "
+                   "will not take them over. Rename or delete them.")
+        module.fail_json(msg=message % (", ".join(taken), module.params["owner_tags"]))
     before, after = {}, {}
     created, updated, deleted = [], {}, []
     for alarm in module.params["alarms"]:

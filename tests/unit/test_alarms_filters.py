@@ -99,8 +99,8 @@ def test_actions_outside_the_allowed_set_are_named():
 # -- the topic ---------------------------------------------------------------------------------------
 
 
-def topic(subscriptions, tags=OWNER):
-    return {"topic_arn": TOPIC, "tags": dict(tags), "subscriptions": [
+def topic(subscriptions, tags=None):
+    return {"topic_arn": TOPIC, "tags": dict(tags or OWNER), "subscriptions": [
         {"protocol": "email", "endpoint": email, "subscription_arn": arn} for email, arn in subscriptions]}
 
 
