@@ -127,6 +127,12 @@ def test_alarms_lifecycle(playbook, aws):
     #    address removed -----------------------------------------------------------------------------
     modified = dict(variables, alarms_instances=instances[:2], alarms_email_addresses=EMAILS[:1],
                     alarms_cpu_threshold=75, alarms_cpu_action="stop", alarms_network_in_mode="anomaly")
+    aws.reset_calls()
+    result = playbook(PLAYBOOK, check=True, diff=True, extra_vars=modified, env=env)
+    assert result.rc == 0 and result.changed == 2, result  # check mode predicts the topic and the alarm set
+    assert aws.writes() == []
+    assert '"Threshold": 75.0' in result.stdout and '"arn:aws:automate:eu-west-1:ec2:stop"' in result.stdout, result
+    aws.reset_calls()
     result = playbook(PLAYBOOK, extra_vars=modified, env=env)
     assert result.rc == 0 and result.changed == 2, result
     alarms = _alarms(cw)
@@ -140,12 +146,32 @@ def test_alarms_lifecycle(playbook, aws):
         "ANOMALY_DETECTION_BAND(metric, 4)"]
     assert _emails(sns, topic) == {EMAILS[0]}
     assert len(_facts(result)["names"]) == 2 * 4 + 3
+    deleted = sorted(c.operation for c in aws.writes() if c.operation == "DeleteAlarms")
+    assert deleted == ["DeleteAlarms"]  # web-3's four alarms in one call
 
     # -- teardown: this role's alarms and topic go; the hand-made alarm and the pager topic stay --------
+    aws.reset_calls()
+    result = playbook(PLAYBOOK, check=True, extra_vars=dict(modified, alarms_state="absent"), env=env)
+    assert result.rc == 0 and result.changed == 2, result
+    assert aws.writes() == [] and len(_alarms(cw)) == 2 * 4 + 3 + 1
     result = playbook(PLAYBOOK, extra_vars=dict(modified, alarms_state="absent"), env=env)
     assert result.rc == 0 and result.changed == 2, result
     assert list(_alarms(cw)) == [f"{PREFIX}-hand-made"]
     assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [pager]
+    aws.reset_calls()
+    result = playbook(PLAYBOOK, extra_vars=dict(modified, alarms_state="absent"), env=env)
+    assert result.rc == 0 and result.changed == 0, result
+    assert aws.writes() == []
+
+
+def test_a_hand_made_topic_with_the_role_name_is_not_taken_over(playbook, aws):
+    sns = aws.client("sns")
+    arn = sns.create_topic(Name=f"{PREFIX}-alarms", Tags=[{"Key": "Team", "Value": "ops"}])["TopicArn"]
+    aws.reset_calls()
+    result = playbook(PLAYBOOK, extra_vars={"alarms_email_addresses": EMAILS})
+    assert result.rc != 0 and "the role will not take it over" in result.stdout, result
+    assert aws.writes() == []
+    assert sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"] == []
 
 
 def test_bad_input_is_refused_before_any_aws_call(playbook, aws):
