@@ -73,6 +73,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.liftoff.aws.plugins.filter.alarms_inputs import alarms_checks
 from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewall_rules_errors
 from ansible_collections.liftoff.aws.plugins.filter.iptables_extra import iptables_extra_rules_errors
 from ansible_collections.liftoff.aws.plugins.filter.sshd_options import sshd_extra_options_errors
@@ -536,7 +537,7 @@ def _ec2_host(values, regions, errors, warnings):
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
-          "sshd": _sshd, "ec2_host": _ec2_host}
+          "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks}
 
 
 def input_report(values, role, spec=None, extra_regions=None):
