@@ -136,9 +136,15 @@ def summary(emu: Emulator) -> None:
         "vpcs": len([v for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]),
         "security groups": len([g for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] != "default"]),
     }
+    live = [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]
+    cloudwatch = emu.client("cloudwatch", REGION)
+    autoscaling = emu.client("autoscaling", REGION)
     counts["compute"] = {
-        "instances": sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"]),
+        "instances": sum(len(r["Instances"]) for r in ec2.describe_instances(Filters=live)["Reservations"]),
+        "data volumes": len(ec2.describe_volumes(Filters=[{"Name": "tag:liftoff:purpose", "Values": ["data"]}])["Volumes"]),
         "elastic ips": len(ec2.describe_addresses()["Addresses"]),
+        "auto scaling groups": len(autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]),
+        "alarms": len(cloudwatch.describe_alarms()["MetricAlarms"]),
     }
     counts["edge"] = {"buckets": len(s3.list_buckets()["Buckets"])}
     for step, items in counts.items():

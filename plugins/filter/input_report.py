@@ -27,7 +27,9 @@ description:
     C(iptables_extra_rules), admin sources, rate limits, the log prefix length and the revert timer.
     Every problem is returned at once, so one assert in the role's hook refuses them all."
   - Role-specific checks run for V(liftoff) (shared settings), V(preflight), V(iam), V(network),
-    V(iptables) and V(sshd); other roles get the type checks only. A role other than V(liftoff)
+    V(iptables), V(sshd), V(ec2_host) (host names, instance type C(family.size), AMI ID, subnet and group IDs,
+    the data device never the root one, volume sizes, snapshot time and retention, the public key) and
+    V(alarms); other roles get the type checks only. A role other than V(liftoff)
     given C(liftoff_project), C(liftoff_env) or C(liftoff_region) gets the shared checks too.
   - The role checks run only when the type checks found nothing (they assume the types are right).
 positional: _input, role, spec
@@ -500,8 +502,8 @@ def _ec2_host(values, regions, errors, warnings):
     for name, prefix in IDS.items():
         bad = [i for i in values.get(name, []) if not re.match(r"^%s-[0-9a-f]{8,17}$" % prefix, str(i))]
         if bad:
-            errors.append("%s holds %s: expected IDs like %s-0123456789abcdef0" % (name, ", ".join(map(repr, bad)),
-                                                                               prefix))
+            shown = ", ".join(map(repr, bad))
+            errors.append("%s holds %s: expected IDs like %s-0123456789abcdef0" % (name, shown, prefix))
     root = str(values.get("ec2_host_root_device_name", "/dev/xvda"))
     data = str(values.get("ec2_host_data_device_name", "/dev/sdf"))
     root_match, data_match = EBS_DEVICE.match(root), EBS_DEVICE.match(data)

@@ -8,6 +8,8 @@
   endpoints carrying the project's Project/Environment/ManagedBy tags.
 - compute: the launch template and key pair carrying the project's tags, and the instances, data volumes
   and Elastic IPs that also carry a liftoff:host tag.
+- alarms: the alarms under <project>-<env>- and the topic <project>-<env>-alarms carrying the project's tags
+  and LiftoffRole=alarms, and the topic's subscriptions.
 - preflight: none (it only asks STS who is calling).
 The count is read back after a converge, never hard-coded, so adding a resource to a role moves it.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 READS_PER_RESOURCE_GOAL = 2
 # What the roles reach today (bench/RESULTS.md says which upstream module costs what). A test fails
 # above these, so no later change slides back; lower them as the roles get there, down to the goal.
-READS_PER_RESOURCE_CEILING = {"iam": 2.0, "network": 2.0, "compute": 2.0}
+READS_PER_RESOURCE_CEILING = {"iam": 2.0, "network": 2.0, "compute": 2.0, "alarms": 2.0}
 # preflight owns nothing: its budget is absolute (STS GetCallerIdentity + ListAccountAliases).
 PREFLIGHT_READS_CEILING = 2
 
@@ -76,11 +78,32 @@ def compute_resources(emu, tags: dict[str, str]) -> int:
     return count
 
 
+def alarms_resources(emu, prefix: str, tags: dict[str, str]) -> int:
+    """Alarms under <prefix>- with the role's tags, its topic <prefix>-alarms and the topic's subscriptions."""
+    cw, sns = emu.client("cloudwatch"), emu.client("sns")
+    wanted = dict(tags, LiftoffRole="alarms")
+
+    def ours(found):
+        found = {t["Key"]: t["Value"] for t in found}
+        return all(found.get(k) == v for k, v in wanted.items())
+
+    count = 0
+    for page in cw.get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix + "-"):
+        count += sum(ours(cw.list_tags_for_resource(ResourceARN=a["AlarmArn"])["Tags"]) for a in page["MetricAlarms"])
+    for topic in sns.list_topics()["Topics"]:
+        arn = topic["TopicArn"]
+        if arn.endswith(f":{prefix}-alarms") and ours(sns.list_tags_for_resource(ResourceArn=arn)["Tags"]):
+            count += 1 + len(sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"])
+    return count
+
+
 def resources(emu, step: str, *, project: str = "liftoff-demo", env: str = "sandbox") -> int:
     if step == "iam":
         return iam_resources(emu, f"/liftoff/{project}/{env}/")
     if step == "network":
         return network_resources(emu, {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
+    if step == "alarms":
+        return alarms_resources(emu, f"{project}-{env}", {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
     if step == "compute":
         return compute_resources(emu, {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
     return 0

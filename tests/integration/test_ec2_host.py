@@ -102,6 +102,7 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert aws.writes() == [], aws.writes()
     reads = len(aws.reads())
     assert reads <= READS_PER_RESOURCE_CEILING["compute"] * owned, [str(c) for c in aws.reads()]
+    print(f"no-op: {reads} reads for {owned} resources")
     addresses = {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]}
     assert len(addresses) == 2  # reused, not allocated again
 

@@ -118,7 +118,7 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
     assert our_names(iam) == {
         "users": ["alice", "bob", "carol"],
         "groups": [f"{PREFIX}-admins", f"{PREFIX}-deployers", f"{PREFIX}-readonly"],
-        "roles": [f"{PREFIX}-app", f"{PREFIX}-codedeploy", f"{PREFIX}-thumbnails"],
+        "roles": [f"{PREFIX}-app", f"{PREFIX}-codedeploy", f"{PREFIX}-dlm", f"{PREFIX}-thumbnails"],
         "profiles": [f"{PREFIX}-app"],
         "policies": [f"{PREFIX}-deployers", f"{PREFIX}-require-mfa"],
         "mfa": [f"arn:aws:iam::{ACCOUNT}:mfa{PATH}alice", f"arn:aws:iam::{ACCOUNT}:mfa{PATH}carol"],
@@ -151,7 +151,7 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
     assert "no_mfa            user carol" in result.stdout
 
     owned = resources(aws, "iam")
-    assert owned == 18  # 3 users, 3 groups, 3 roles, 2 inline role policies, 1 profile, 2 policies, 2 MFA, key, password policy
+    assert owned == 19  # 3 users, 3 groups, 4 roles, 2 inline role policies, 1 profile, 2 policies, 2 MFA, key, password policy
 
     seed_before = (seed.read_text(), seed.stat().st_mtime_ns)
     aws.reset_calls()
@@ -203,6 +203,11 @@ def test_policies_are_what_the_issue_asks_for(run, aws):
         [statement] = trust_policy(iam, key)["Statement"]
         assert statement["Principal"] == {"Service": service}
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}, key
+    # DLM's role (the one the ec2_host role's snapshot policy acts as): AWS documents no source key for it.
+    [statement] = trust_policy(iam, "dlm")["Statement"]
+    assert statement["Principal"] == {"Service": "dlm.amazonaws.com"} and "Condition" not in statement
+    dlm = iam.list_attached_role_policies(RoleName=f"{PREFIX}-dlm")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in dlm] == ["arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole"]
 
     codedeploy = iam.list_attached_role_policies(RoleName=f"{PREFIX}-codedeploy")["AttachedPolicies"]
     assert [p["PolicyArn"] for p in codedeploy] == ["arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole"]
@@ -256,6 +261,8 @@ def test_a_role_trusted_without_the_condition_is_updated_once(run, aws):
          "managed_policies": ["service-role/AWSCodeDeployRole"], "source_arns": source_arns},
         {"key": "thumbnails", "description": "Thumbnail Lambda - read uploads, write thumbnails, logs",
          "service": "lambda.amazonaws.com", "statements": "{{ iam_lambda_role_statements }}"},
+        {"key": "dlm", "description": "Data Lifecycle Manager - snapshots of the hosts' data volumes",
+         "service": "dlm.amazonaws.com", "managed_policies": ["service-role/AWSDataLifecycleManagerServiceRole"]},
     ]
 
     aws.reset_calls()
