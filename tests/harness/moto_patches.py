@@ -286,3 +286,38 @@ def patch_delete_launch_template_versions() -> None:
 
 
 PATCHES.append(patch_delete_launch_template_versions)
+
+
+def patch_launch_template_instance_profile() -> None:
+    """RunInstances from a launch template: the template's instance profile is associated with every instance.
+
+    AWS documents (EC2 API reference, RequestLaunchTemplateData ``IamInstanceProfile``; and
+    DescribeIamInstanceProfileAssociations) that an instance launched from a template holding an instance
+    profile runs with that profile, and its association is listed like one made by AssociateIamInstanceProfile.
+    moto 5.2.5 associates a profile only when RunInstances names it itself (and then only for the first instance),
+    so a template's profile looks missing and a client that checks associations attaches it again. We associate the
+    template's profile with each instance launched without one of its own.
+    """
+    from moto.ec2.models.instances import InstanceBackend
+
+    original = InstanceBackend.run_instances
+    if getattr(original, "_liftoff_patched", False):
+        return
+
+    def run_instances(self, image_id, count, user_data, security_group_names, **kwargs):  # type: ignore[no-untyped-def]
+        reservation = original(self, image_id, count, user_data, security_group_names, **kwargs)
+        template = kwargs.get("launch_template")
+        if template and not (kwargs.get("iam_instance_profile_name") or kwargs.get("iam_instance_profile_arn")):
+            profile = self._get_template_from_args(template).data.get("IamInstanceProfile") or {}
+            for instance in reservation.instances:
+                if profile and instance.id not in self.iam_instance_profile_associations:
+                    self.associate_iam_instance_profile(instance_id=instance.id,
+                                                        iam_instance_profile_name=profile.get("Name"),
+                                                        iam_instance_profile_arn=profile.get("Arn"))
+        return reservation
+
+    run_instances._liftoff_patched = True  # type: ignore[attr-defined]
+    InstanceBackend.run_instances = run_instances  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_launch_template_instance_profile)

@@ -91,6 +91,8 @@ def test_create_noop_resize_teardown(playbook, aws):
         [address] = ec2.describe_addresses(Filters=[{"Name": "instance-id", "Values": [host["InstanceId"]]}])["Addresses"]
         assert address["Domain"] == "vpc"
     assert len(ec2.describe_addresses()["Addresses"]) == 2
+    profiles = ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
+    assert {a["InstanceId"] for a in profiles} == {h["InstanceId"] for h in hosts.values()}
     owned = resources(aws, "compute")
     assert owned == 8  # template, key pair, 2 instances, 2 volumes, 2 addresses
 

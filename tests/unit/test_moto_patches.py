@@ -135,3 +135,23 @@ def test_launch_template_versions_are_deleted_but_never_the_default():
             1: "launchTemplateVersionIsDefaultVersion", 7: "launchTemplateVersionDoesNotExist"}
         versions = ec2.describe_launch_template_versions(LaunchTemplateId=template_id)["LaunchTemplateVersions"]
         assert [v["VersionNumber"] for v in versions] == [1]
+
+
+def test_instances_from_a_template_run_with_its_instance_profile():
+    # AWS EC2 API reference, RequestLaunchTemplateData.IamInstanceProfile: instances launched from the template
+    # get the profile; DescribeIamInstanceProfileAssociations lists each instance's association.
+    moto_patches.patch_launch_template_instance_profile()
+    with mock_aws():
+        iam = boto3.client("iam", region_name="eu-west-1")
+        profile = iam.create_instance_profile(InstanceProfileName="app")["InstanceProfile"]["Arn"]
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={
+            "ImageId": image, "IamInstanceProfile": {"Arn": profile}})
+        ec2.create_launch_template(LaunchTemplateName="bare", LaunchTemplateData={"ImageId": image})
+        launched = ec2.run_instances(MinCount=2, MaxCount=2, LaunchTemplate={"LaunchTemplateName": "web"})["Instances"]
+        [bare] = ec2.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={"LaunchTemplateName": "bare"})["Instances"]
+        associations = ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
+        assert sorted(a["InstanceId"] for a in associations) == sorted(i["InstanceId"] for i in launched)
+        assert {a["IamInstanceProfile"]["Arn"] for a in associations} == {profile}
+        assert bare["InstanceId"] not in {a["InstanceId"] for a in associations}
