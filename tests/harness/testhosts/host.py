@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 import uuid
@@ -78,6 +80,42 @@ def personalize(root: Path, host: Host, peers: list[Host], info: RunInfo,
         write_in_root(root, "etc/apt/apt.conf.d/01liftoff-proxy", apt_proxy_conf(info.gateway))
 
 
+DEVICE_PATH = re.compile(r"^/dev/[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def parse_devices(specs: list[str], names: list[str]) -> dict[str, list[str]]:
+    """``NAME=PATH`` options of ``up --device`` as host name -> device paths.
+
+    The host must be one of ``names`` (the hosts this ``up`` is about) and the path a plain
+    ``/dev/NAME`` (nspawn's ``--bind`` takes ``:`` as a separator; no subdirectories, no ``..``).
+    A device may be given to one host only: two hosts writing one disk would corrupt it.
+    """
+    found: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or name not in names:
+            raise TestHostError(f"--device {spec!r}: write NAME=/dev/DEVICE with NAME one of {', '.join(names)}")
+        if not DEVICE_PATH.match(path):
+            raise TestHostError(f"--device {spec!r}: the device must be a path like /dev/loop3")
+        if owner.setdefault(path, name) != name:
+            raise TestHostError(f"--device {path} given to both {owner[path]} and {name}: one host per device")
+        if path not in found.setdefault(name, []):
+            found[name].append(path)
+    return found
+
+
+def check_block_devices(paths: list[str]) -> None:
+    """Refuse a device path that is not a block device of this machine (before anything boots)."""
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise TestHostError(f"--device {path}: {exc.strerror}") from exc
+        if not stat.S_ISBLK(mode):
+            raise TestHostError(f"--device {path}: not a block device")
+
+
 def nspawn_argv(root: Path, host: Host) -> list[str]:
     """The systemd-nspawn command for a host.
 
@@ -89,6 +127,11 @@ def nspawn_argv(root: Path, host: Host) -> list[str]:
     the host's cgroups are set up by ``launch``. ``--console=passive`` sends output to the log,
     not a tty. resolv.conf and the timezone are the image's own (``personalize`` writes them),
     and the journal stays on the host's disk (``--link-journal=no``).
+
+    Each of ``host.devices`` is bound in at the same path (``--bind``: nspawn's own /dev holds
+    only the basic nodes). No device cgroup rule is needed for it: with ``--register=no`` and
+    ``--keep-unit`` nspawn installs no device policy, and ``launch`` puts hosts in no ``devices``
+    cgroup, so the host may open what is bound in, as root on this machine may.
     """
     return [
         shutil.which("systemd-nspawn") or "/usr/bin/systemd-nspawn", "--quiet", "--boot",
@@ -96,7 +139,7 @@ def nspawn_argv(root: Path, host: Host) -> list[str]:
         f"--network-bridge={host.bridge}",
         "--register=no", "--keep-unit", "--console=passive", "--resolv-conf=off",
         "--timezone=off", "--link-journal=no",
-    ]
+    ] + [f"--bind={device}" for device in host.devices]
 
 
 def launch(run_dir: Path, host: Host, info: RunInfo) -> None:
