@@ -733,12 +733,25 @@ def test_parse_devices_maps_hosts_to_their_devices():
     assert th.parse_devices([], ["dv1"]) == {}
 
 
+def test_parse_devices_may_show_a_device_under_other_paths_of_the_same_host():
+    specs = ["dv1=/dev/loop3", "dv1=/dev/loop3:/dev/xvdf", "dv1=/dev/loop3:/dev/disk/by-id/nvme-Amazon_x",
+             "dv1=/dev/loop4:/dev/loop4"]
+    assert th.parse_devices(specs, ["dv1"]) == {
+        "dv1": ["/dev/loop3", "/dev/loop3:/dev/xvdf", "/dev/loop3:/dev/disk/by-id/nvme-Amazon_x", "/dev/loop4"]}
+    host = _host("dv1", 2)
+    host.devices = th.parse_devices(["dv1=/dev/loop3:/dev/xvdf"], ["dv1"])["dv1"]
+    assert "--bind=/dev/loop3:/dev/xvdf" in th.nspawn_argv(Path("/r"), host)
+
+
 @pytest.mark.parametrize("spec, why", [
     ("/dev/loop3", "NAME=/dev/DEVICE"),
     ("other=/dev/loop3", "NAME=/dev/DEVICE"),
     ("dv1=/tmp/disk.img", "a path like /dev/loop3"),
     ("dv1=/dev/../etc/shadow", "a path like /dev/loop3"),
-    ("dv1=/dev/loop3:/dev/sda", "a path like /dev/loop3"),
+    ("dv1=/dev/loop3:/etc/shadow", "a path under /dev"),
+    ("dv1=/dev/loop3:/dev/../etc", "a path under /dev"),
+    ("dv1=/dev/loop3:/dev/x:/y", "a path under /dev"),
+    ("dv1=/dev/disk/by-id/x", "a path like /dev/loop3"),
 ])
 def test_parse_devices_refuses_bad_options(spec, why):
     with pytest.raises(th.TestHostError, match=re.escape(why)):
@@ -747,7 +760,7 @@ def test_parse_devices_refuses_bad_options(spec, why):
 
 def test_parse_devices_refuses_one_device_for_two_hosts():
     with pytest.raises(th.TestHostError, match="given to both dv1 and dv2"):
-        th.parse_devices(["dv1=/dev/loop3", "dv2=/dev/loop3"], ["dv1", "dv2"])
+        th.parse_devices(["dv1=/dev/loop3", "dv2=/dev/loop3:/dev/xvdf"], ["dv1", "dv2"])
 
 
 def test_check_block_devices_refuses_files_and_missing_paths(tmp_path):
@@ -755,7 +768,7 @@ def test_check_block_devices_refuses_files_and_missing_paths(tmp_path):
     with pytest.raises(th.TestHostError, match="not a block device"):
         th.check_block_devices([str(tmp_path / "disk.img")])
     with pytest.raises(th.TestHostError, match="No such file"):
-        th.check_block_devices([str(tmp_path / "missing")])
+        th.check_block_devices([str(tmp_path / "missing") + ":/dev/xvdf"])
     th.check_block_devices([])
 
 

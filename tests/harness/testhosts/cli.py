@@ -32,8 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     p_up.add_argument("--no-apt-proxy", dest="apt_proxy", action="store_false",
                       help="do not serve apt-cacher-ng on the bridge")
     p_up.add_argument("--timeout", type=float, default=BOOT_TIMEOUT, help="seconds to wait for SSH")
-    p_up.add_argument("--device", dest="devices", action="append", default=[], metavar="NAME=PATH",
-                      help="bind this machine's block device PATH (e.g. a loop device) into host NAME; repeatable")
+    p_up.add_argument("--device", dest="devices", action="append", default=[], metavar="NAME=SRC[:DEST]",
+                      help="bind this machine's block device SRC (e.g. a loop device) into host NAME, "
+                           "seen there as DEST (default SRC); repeatable")
     for cmd in ("down", "status"):
         sub.add_parser(cmd).add_argument("--run-dir", type=Path, required=True)
     p_stop = sub.add_parser("stop", help="power one host off, keeping its disk")
