@@ -22,6 +22,8 @@ NVME_BY_ID = "/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_"
 VOLUME_ID = re.compile(r"^vol-([0-9a-f]{8}|[0-9a-f]{17})$")
 # Disk types lsblk reports for a whole device the role may put a filesystem on.
 WHOLE_DISKS = ("disk", "loop")
+# The filesystems the role makes (data_volume_fstype's choices).
+FSTYPES = ("ext4", "xfs")
 # blkid -p exit codes (blkid(8)): 0 found, 2 nothing identified, 8 ambivalent (several signatures).
 BLKID_FOUND, BLKID_NOTHING, BLKID_AMBIVALENT = 0, 2, 8
 
@@ -136,10 +138,11 @@ def decide(probe, fstype, mount_point):
                               % (device, " (in use)" if probe.get("swap") else ""))
     if blkid.get("type"):
         if blkid["type"] != fstype:
+            hint = ("set data_volume_fstype: %s to mount it as it is, or use another volume" % blkid["type"]
+                    if blkid["type"] in FSTYPES else "use another volume, or move its data off it first")
             raise DataVolumeError("%s is not formatted: it already holds a %s %s (UUID %s), not %s. Nothing was "
-                                  "changed; set data_volume_fstype: %s to mount it as it is, or use another volume"
-                                  % (device, blkid["type"], blkid.get("usage", "signature"), blkid.get("uuid", "?"),
-                                     fstype, blkid["type"]))
+                                  "changed; %s" % (device, blkid["type"], blkid.get("usage", "signature"),
+                                                   blkid.get("uuid", "?"), fstype, hint))
         if foreign:
             raise DataVolumeError("%s holds %s but is mounted at %s, not %s: unmount it there, or set "
                                   "data_volume_mount_point to where it is" % (device, fstype, ", ".join(foreign), mount_point))
