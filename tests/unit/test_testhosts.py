@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.harness import testhosts as th
+from tests.harness.testhosts import cli as th_cli
 from tests.harness.testhosts import lifecycle as th_lifecycle
 from tests.harness.testhosts import network as th_network
 from tests.harness.testhosts import rootfs as th_rootfs
@@ -701,3 +702,85 @@ def test_machine_problems_names_missing_programs_with_their_package(monkeypatch)
     assert "debootstrap not found (apt-get install debootstrap)" in problems
     assert not any("systemd-nspawn" in p and "not found" in p for p in problems)
     assert problems[0].startswith("not root")
+
+
+# -- block devices bound into a host (up --device) ---------------------------------------------------
+
+def test_nspawn_argv_binds_the_hosts_devices_and_nothing_by_default():
+    host = _host("dv1", 2)
+    assert not [a for a in th.nspawn_argv(Path("/r"), host) if a.startswith("--bind")]
+    host.devices = ["/dev/loop7", "/dev/loop8"]
+    argv = th.nspawn_argv(Path("/r"), host)
+    assert [a for a in argv if a.startswith("--bind")] == ["--bind=/dev/loop7", "--bind=/dev/loop8"]
+
+
+def test_devices_are_kept_in_hosts_json_for_a_later_start(tmp_path):
+    host = _host("dv1", 2)
+    host.devices = ["/dev/loop7"]
+    th.save_hosts(tmp_path, [host])
+    assert th.load_hosts(tmp_path)[0].devices == ["/dev/loop7"]
+
+
+def test_hosts_json_without_devices_loads_with_none():
+    data = {"name": "old", "address": "10.213.5.2", "address6": "fd00:213:5::2", "user": "liftoff", "port": 22,
+            "identity_file": "/k", "pid": None, "netns": "old", "bridge": "ltbx"}
+    assert th.Host.from_dict(data).devices == []
+
+
+def test_parse_devices_maps_hosts_to_their_devices():
+    assert th.parse_devices(["dv1=/dev/loop3", "dv1=/dev/loop4", "dv2=/dev/loop5"], ["dv1", "dv2"]) == {
+        "dv1": ["/dev/loop3", "/dev/loop4"], "dv2": ["/dev/loop5"]}
+    assert th.parse_devices([], ["dv1"]) == {}
+
+
+def test_parse_devices_may_show_a_device_under_other_paths_of_the_same_host():
+    specs = ["dv1=/dev/loop3", "dv1=/dev/loop3:/dev/xvdf", "dv1=/dev/loop3:/dev/disk/by-id/nvme-Amazon_x",
+             "dv1=/dev/loop4:/dev/loop4"]
+    assert th.parse_devices(specs, ["dv1"]) == {
+        "dv1": ["/dev/loop3", "/dev/loop3:/dev/xvdf", "/dev/loop3:/dev/disk/by-id/nvme-Amazon_x", "/dev/loop4"]}
+    host = _host("dv1", 2)
+    host.devices = th.parse_devices(["dv1=/dev/loop3:/dev/xvdf"], ["dv1"])["dv1"]
+    assert "--bind=/dev/loop3:/dev/xvdf" in th.nspawn_argv(Path("/r"), host)
+
+
+@pytest.mark.parametrize("spec, why", [
+    ("/dev/loop3", "NAME=/dev/DEVICE"),
+    ("other=/dev/loop3", "NAME=/dev/DEVICE"),
+    ("dv1=/tmp/disk.img", "a path like /dev/loop3"),
+    ("dv1=/dev/../etc/shadow", "a path like /dev/loop3"),
+    ("dv1=/dev/loop3:/etc/shadow", "a path under /dev"),
+    ("dv1=/dev/loop3:/dev/../etc", "a path under /dev"),
+    ("dv1=/dev/loop3:/dev/x:/y", "a path under /dev"),
+    ("dv1=/dev/disk/by-id/x", "a path like /dev/loop3"),
+])
+def test_parse_devices_refuses_bad_options(spec, why):
+    with pytest.raises(th.TestHostError, match=re.escape(why)):
+        th.parse_devices([spec], ["dv1", "dv2"])
+
+
+def test_parse_devices_refuses_one_device_for_two_hosts():
+    with pytest.raises(th.TestHostError, match="given to both dv1 and dv2"):
+        th.parse_devices(["dv1=/dev/loop3", "dv2=/dev/loop3:/dev/xvdf"], ["dv1", "dv2"])
+
+
+def test_check_block_devices_refuses_files_and_missing_paths(tmp_path):
+    (tmp_path / "disk.img").write_bytes(b"")
+    with pytest.raises(th.TestHostError, match="not a block device"):
+        th.check_block_devices([str(tmp_path / "disk.img")])
+    with pytest.raises(th.TestHostError, match="No such file"):
+        th.check_block_devices([str(tmp_path / "missing") + ":/dev/xvdf"])
+    th.check_block_devices([])
+
+
+def test_up_refuses_a_device_that_is_not_a_block_device_before_booting(tmp_path, monkeypatch):
+    monkeypatch.setattr(th_lifecycle, "require_machine", lambda: pytest.fail("checked the machine first"))
+    with pytest.raises(th.TestHostError, match="not a block device"):
+        th.up(tmp_path / "run", ["dv1"], devices={"dv1": ["/dev/null"]})
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_up_passes_devices(monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr(th_cli, "up", lambda run_dir, names, **kw: seen.update(names=names, **kw) or [])
+    assert th.main(["up", "--run-dir", str(tmp_path), "--device", "dv1=/dev/loop3", "dv1", "dv2"]) == 0
+    assert seen["names"] == ["dv1", "dv2"] and seen["devices"] == {"dv1": ["/dev/loop3"]}

@@ -72,7 +72,7 @@ from .cgroups import (
 )
 from .host import (
     ssh_banner_ok, check_overlay_path, machine_dir, host_root, mount_overlay, personalize,
-    nspawn_argv, launch, wait_ready, host_logs, poweroff, release_host_resources,
+    nspawn_argv, launch, wait_ready, parse_devices, check_block_devices, host_logs, poweroff, release_host_resources,
 )
 from .lifecycle import (
     ensure_key, write_access_files, up, stop, start, down, status, all_up,
@@ -98,7 +98,7 @@ __all__ = [
     "rootfs_current", "rootfs_in_use", "ensure_rootfs", "ensure_bridge", "delete_bridge",
     "start_apt_proxy", "stop_apt_proxy", "veth_name", "nspawn_runtime_dirs", "attach_netns", "release_links", "cgroup_hierarchies",
     "host_cgroups", "remove_cgroups", "ssh_banner_ok", "check_overlay_path", "machine_dir",
-    "host_root", "mount_overlay", "personalize", "nspawn_argv", "launch", "wait_ready", "host_logs",
+    "host_root", "mount_overlay", "personalize", "nspawn_argv", "parse_devices", "check_block_devices", "launch", "wait_ready", "host_logs",
     "poweroff", "release_host_resources", "ensure_key", "write_access_files", "up", "stop", "start",
     "down", "status", "all_up", "_parser", "main",
 ]

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .config import BOOT_TIMEOUT, ROOTFS, TestHostError
+from .host import parse_devices
 from .lifecycle import all_up, down, start, status, stop, up
 from .names import default_names
 from .preflight import machine_problems, require_machine
@@ -31,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     p_up.add_argument("--no-apt-proxy", dest="apt_proxy", action="store_false",
                       help="do not serve apt-cacher-ng on the bridge")
     p_up.add_argument("--timeout", type=float, default=BOOT_TIMEOUT, help="seconds to wait for SSH")
+    p_up.add_argument("--device", dest="devices", action="append", default=[], metavar="NAME=SRC[:DEST]",
+                      help="bind this machine's block device SRC (e.g. a loop device) into host NAME, "
+                           "seen there as DEST (default SRC); repeatable")
     for cmd in ("down", "status"):
         sub.add_parser(cmd).add_argument("--run-dir", type=Path, required=True)
     p_stop = sub.add_parser("stop", help="power one host off, keeping its disk")
@@ -60,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.count is not None and args.names:
                 raise TestHostError("give either --count or names, not both")
             names = args.names or default_names(args.run_dir, args.count or 1)
-            hosts = up(args.run_dir, names, apt_proxy=args.apt_proxy, timeout=args.timeout)
+            hosts = up(args.run_dir, names, apt_proxy=args.apt_proxy, timeout=args.timeout,
+                       devices=parse_devices(args.devices, names))
             print(json.dumps([asdict(h) for h in hosts], indent=2))
         elif args.command == "down":
             down(args.run_dir)

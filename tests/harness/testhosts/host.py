@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 import uuid
@@ -78,6 +80,48 @@ def personalize(root: Path, host: Host, peers: list[Host], info: RunInfo,
         write_in_root(root, "etc/apt/apt.conf.d/01liftoff-proxy", apt_proxy_conf(info.gateway))
 
 
+DEVICE_PATH = re.compile(r"^/dev/[A-Za-z0-9][A-Za-z0-9._-]*$")
+# Where a host sees a device: anywhere under /dev (a stand-in for /dev/xvdf or a /dev/disk/by-id link).
+DEVICE_DEST = re.compile(r"^/dev(/[A-Za-z0-9][A-Za-z0-9._-]*)+$")
+
+
+def parse_devices(specs: list[str], names: list[str]) -> dict[str, list[str]]:
+    """``NAME=SRC[:DEST]`` options of ``up --device`` as host name -> nspawn bind specs.
+
+    The host must be one of ``names`` (the hosts this ``up`` is about), SRC a plain ``/dev/NAME``
+    of this machine and DEST, where the host sees it (default: SRC), a path under ``/dev``
+    (no ``..``: every component starts with a letter or digit). A device may be given to one host
+    only: two hosts writing one disk would corrupt it; one host may see it under several paths.
+    """
+    found: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}
+    for spec in specs:
+        name, sep, binding = spec.partition("=")
+        source, colon, dest = binding.partition(":")
+        if not sep or name not in names:
+            raise TestHostError(f"--device {spec!r}: write NAME=/dev/DEVICE[:/dev/PATH] with NAME one of {', '.join(names)}")
+        if not DEVICE_PATH.match(source) or (colon and not DEVICE_DEST.match(dest)):
+            raise TestHostError(f"--device {spec!r}: the device must be a path like /dev/loop3, and where the host "
+                                "sees it a path under /dev like /dev/xvdf")
+        if owner.setdefault(source, name) != name:
+            raise TestHostError(f"--device {source} given to both {owner[source]} and {name}: one host per device")
+        bind = source if not colon or dest == source else f"{source}:{dest}"
+        if bind not in found.setdefault(name, []):
+            found[name].append(bind)
+    return found
+
+
+def check_block_devices(binds: list[str]) -> None:
+    """Refuse a bind whose source is not a block device of this machine (before anything boots)."""
+    for path in [b.split(":", 1)[0] for b in binds]:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise TestHostError(f"--device {path}: {exc.strerror}") from exc
+        if not stat.S_ISBLK(mode):
+            raise TestHostError(f"--device {path}: not a block device")
+
+
 def nspawn_argv(root: Path, host: Host) -> list[str]:
     """The systemd-nspawn command for a host.
 
@@ -89,6 +133,11 @@ def nspawn_argv(root: Path, host: Host) -> list[str]:
     the host's cgroups are set up by ``launch``. ``--console=passive`` sends output to the log,
     not a tty. resolv.conf and the timezone are the image's own (``personalize`` writes them),
     and the journal stays on the host's disk (``--link-journal=no``).
+
+    Each of ``host.devices`` (``SRC`` or ``SRC:DEST``) is bound in with ``--bind`` (nspawn's own
+    /dev holds only the basic nodes). No device cgroup rule is needed for it: with ``--register=no`` and
+    ``--keep-unit`` nspawn installs no device policy, and ``launch`` puts hosts in no ``devices``
+    cgroup, so the host may open what is bound in, as root on this machine may.
     """
     return [
         shutil.which("systemd-nspawn") or "/usr/bin/systemd-nspawn", "--quiet", "--boot",
@@ -96,7 +145,7 @@ def nspawn_argv(root: Path, host: Host) -> list[str]:
         f"--network-bridge={host.bridge}",
         "--register=no", "--keep-unit", "--console=passive", "--resolv-conf=off",
         "--timezone=off", "--link-journal=no",
-    ]
+    ] + [f"--bind={device}" for device in host.devices]
 
 
 def launch(run_dir: Path, host: Host, info: RunInfo) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .config import BOOT_TIMEOUT, NETNS_DIR, SSH_PORT, TestHostError, USER
 from .host import (
-    _ssh_banner, host_root, launch, machine_dir, mount_overlay, personalize, poweroff,
+    _ssh_banner, check_block_devices, host_root, launch, machine_dir, mount_overlay, personalize, poweroff,
     release_host_resources, wait_ready,
 )
 from .names import (
@@ -93,12 +93,18 @@ def _plan_new_hosts(run_dir: Path, names: list[str], hosts: dict[str, Host], inf
 
 
 def up(run_dir: Path, names: list[str], apt_proxy: bool = True, timeout: float = BOOT_TIMEOUT,
-       registry: Registry | None = None) -> list[Host]:
-    """Boot ``names`` in ``run_dir`` (already running ones are left alone); return all hosts."""
+       registry: Registry | None = None, devices: dict[str, list[str]] | None = None) -> list[Host]:
+    """Boot ``names`` in ``run_dir`` (already running ones are left alone); return all hosts.
+
+    ``devices`` (host name -> block device paths) are bound into those hosts when this call
+    boots them, and recorded so that ``start`` binds them again; a running host keeps its own.
+    """
     for name in names:
         validate_name(name)
     if len(set(names)) != len(names):
         raise TestHostError(f"duplicate host names: {names}")
+    devices = devices or {}
+    check_block_devices([path for paths in devices.values() for path in paths])
     run_dir = Path(run_dir).absolute()
     run_dir.mkdir(parents=True, exist_ok=True)
     registry = registry or Registry()
@@ -133,6 +139,8 @@ def up(run_dir: Path, names: list[str], apt_proxy: bool = True, timeout: float =
                 fresh.add(name)
             if host is None:
                 host = hosts[name] = new_hosts[name]
+            if name in devices:
+                host.devices = list(devices[name])
             host.state = "starting"
             to_boot.append(host)
         save_hosts(run_dir, list(hosts.values()))

@@ -18,6 +18,8 @@ class Host:
     ``machine`` is its systemd-nspawn machine name, unique on this machine (``names.machine_name``),
     which names its veth ``vb-MACHINE``, netns, cgroups and nspawn runtime dirs. Entries written
     before machine names existed have none: their machine name is their host name.
+    ``devices`` are block devices of this machine the host sees under the same path (a loop
+    device standing in for a cloud disk); a later ``start`` binds them again.
     """
 
     name: str
@@ -34,6 +36,8 @@ class Host:
     state: str = "stopped"
     cgroups: list[str] = field(default_factory=list)
     machine: str = ""
+    # Block devices of this machine bound into the host at boot (``up --device NAME=PATH``).
+    devices: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.machine:
