@@ -48,7 +48,11 @@ def test_scenario_merged_over_the_base_config(scenario):
     assert "-o UserKnownHostsFile=${MOLECULE_EPHEMERAL_DIRECTORY}/testhosts/known_hosts" in options
     playbooks = merged["provisioner"]["playbooks"]
     for step in ("create", "destroy"):
-        assert (scenario / playbooks[step]).resolve() == REPO_ROOT / "molecule" / "shared" / f"{step}.yml"
+        path = (scenario / playbooks[step]).resolve()
+        shared = REPO_ROOT / "molecule" / "shared" / f"{step}.yml"
+        if path != shared:  # a scenario's own step (data_volume's loop devices) still boots and stops through shared
+            imports = [play.get("ansible.builtin.import_playbook") for play in yaml.safe_load(path.read_text())]
+            assert [i for i in imports if i and (path.parent / i).resolve() == shared], (path, imports)
     for path in playbooks.values():
         assert (scenario / path).is_file(), path
     assert merged["provisioner"]["config_options"]["defaults"]["interpreter_python"] == "/usr/bin/python3"
