@@ -31,8 +31,9 @@ def test_a_disk_holding_the_wanted_filesystem_is_used_as_it_is():
 
 
 @pytest.mark.parametrize("changes, wanted, message", [
-    ({"blkid": EXT4}, "xfs", "already holds a ext4 filesystem (UUID 3e6be9de-8139-4a4b-9106-a43f08d823a6), not xfs. "
-                            "Nothing was changed; set data_volume_fstype: ext4 to mount it as it is"),
+    ({"blkid": EXT4}, "xfs",
+     "already holds a ext4 filesystem (UUID 3e6be9de-8139-4a4b-9106-a43f08d823a6), not xfs. "
+     "Nothing was changed; set data_volume_fstype: ext4 to mount it as it is"),
     ({"blkid": {"ambivalent": False, "type": "ext2", "usage": "filesystem", "uuid": "u"}}, "ext4",
      "holds a ext2 filesystem (UUID u), not ext4. Nothing was changed; use another volume, or move its data off"),
     ({"blkid": {"ambivalent": False, "type": "crypto_LUKS", "usage": "crypto", "uuid": "u"}}, "ext4", "crypto_LUKS crypto"),
