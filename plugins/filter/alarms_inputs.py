@@ -67,7 +67,7 @@ def _range_errors(values):
     return errors
 
 
-def _instance_errors(instances):
+def _instance_errors(instances, check_mode=False):
     if not isinstance(instances, (list, tuple)):
         return ["alarms_instances must be a list of dicts with name and instance_id"]
     errors, names = [], {}
@@ -85,7 +85,12 @@ def _instance_errors(instances):
                           "names its alarms" % (label, name, names[name]))
         else:
             names[name] = index
-        if not isinstance(instance_id, str) or not INSTANCE_ID.match(instance_id):
+        if instance_id == "" and check_mode:
+            continue  # a host this check-mode run would launch: its alarms are predicted, never written
+        if instance_id == "":
+            errors.append("%s.instance_id is empty: %r has not been launched (the ec2_host role publishes an "
+                          "empty ID only in check mode, for a host the run would launch)" % (label, name))
+        elif not isinstance(instance_id, str) or not INSTANCE_ID.match(instance_id):
             errors.append("%s.instance_id is %r, not an EC2 instance ID like i-0123456789abcdef0" % (label, instance_id))
     return errors
 
@@ -158,7 +163,7 @@ def alarms_input_errors(values):
         errors.append("alarms_network_in_mode is %r: threshold or anomaly" % values.get("alarms_network_in_mode"))
     if values.get("alarms_state", "present") == "present":
         errors.extend(_range_errors(values))
-        errors.extend(_instance_errors(values.get("alarms_instances", [])))
+        errors.extend(_instance_errors(values.get("alarms_instances", []), bool(values.get("ansible_check_mode"))))
         errors.extend(_email_errors(values.get("alarms_email_addresses", [])))
         errors.extend(_topic_errors(values.get("alarms_notify_topic_arns", []), region))
         errors.extend(_group_errors(values))

@@ -58,6 +58,8 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert result.rc == 0, str(result)
     assert result.changed > 0
     assert aws.writes() == [], aws.writes()
+    # the alarms play predicts the alarms of the hosts the run would launch instead of refusing their empty IDs
+    assert "created: 8, updated: 0, deleted: 0" in result.stdout, result.stdout
 
     # -- create ---------------------------------------------------------------------------------------
     result = playbook(PLAYBOOK, extra_vars=variables)
@@ -95,6 +97,9 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert {a["InstanceId"] for a in profiles} == {h["InstanceId"] for h in hosts.values()}
     owned = resources(aws, "compute")
     assert owned == 8  # template, key pair, 2 instances, 2 volumes, 2 addresses
+    alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX + "-")["MetricAlarms"]
+    assert {a["Dimensions"][0]["Value"] for a in alarms} == {h["InstanceId"] for h in hosts.values()}
+    owned += resources(aws, "alarms")  # the step's second play: 4 alarms per host, their topic
 
     # -- no-op: nothing changes, zero writes, at most 2 reads per resource ----------------------------
     aws.reset_calls()
@@ -103,7 +108,8 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert result.changed == 0, result
     assert aws.writes() == [], aws.writes()
     reads = len(aws.reads())
-    assert reads <= READS_PER_RESOURCE_CEILING["compute"] * owned, [str(c) for c in aws.reads()]
+    assert reads <= min(READS_PER_RESOURCE_CEILING["compute"], READS_PER_RESOURCE_CEILING["alarms"]) * owned, [
+        str(c) for c in aws.reads()]
     print(f"no-op: {reads} reads for {owned} resources")
     addresses = {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]}
     assert len(addresses) == 2  # reused, not allocated again
@@ -119,7 +125,7 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]} == addresses
 
     # -- teardown: addresses released, instances gone, data volumes kept, the foreign ones untouched --
-    result = playbook(PLAYBOOK, extra_vars={**variables, "ec2_host_state": "absent"})
+    result = playbook(PLAYBOOK, extra_vars={**variables, "ec2_host_state": "absent", "alarms_state": "absent"})
     assert result.rc == 0, str(result)
     assert _instances(ec2) == {}
     assert ec2.describe_addresses()["Addresses"] == []
@@ -128,11 +134,13 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert "Kept (detached) data volumes" in result.stdout
     assert ec2.describe_launch_templates(Filters=_ours())["LaunchTemplates"] == []
     assert ec2.describe_key_pairs()["KeyPairs"] == []
+    assert resources(aws, "alarms") == 0
     [survivor] = [i for r in ec2.describe_instances(InstanceIds=[foreign_id])["Reservations"] for i in r["Instances"]]
     assert survivor["State"]["Name"] == "running"
     assert ec2.describe_volumes(VolumeIds=[foreign_volume])["Volumes"]
 
-    result = playbook(PLAYBOOK, extra_vars={**variables, "ec2_host_state": "absent", "ec2_host_delete_data": True})
+    result = playbook(PLAYBOOK, extra_vars={**variables, "ec2_host_state": "absent", "alarms_state": "absent",
+                                            "ec2_host_delete_data": True})
     assert result.rc == 0, str(result)
     assert ec2.describe_volumes(Filters=_ours(**{"tag:liftoff:purpose": ["data"]}))["Volumes"] == []
     assert ec2.describe_volumes(VolumeIds=[foreign_volume])["Volumes"]

@@ -184,3 +184,14 @@ def test_an_instance_name_that_makes_a_group_alarm_name_twice_is_refused():
 
 def test_absent_needs_no_instances_or_thresholds():
     assert errors(alarms_state="absent", alarms_cpu_threshold=0, alarms_instances=[{"name": "x y"}]) == []
+
+
+def test_an_instance_not_launched_yet_is_accepted_only_in_check_mode():
+    pending = INSTANCES + [{"name": "web-3", "instance_id": ""}]
+    found = errors(alarms_instances=pending)
+    assert found == ["alarms_instances[2].instance_id is empty: 'web-3' has not been launched (the ec2_host role "
+                     "publishes an empty ID only in check mode, for a host the run would launch)"]
+    assert errors(alarms_instances=pending, ansible_check_mode=True) == []
+    # its four alarms are still planned, so check mode reports them as to be created
+    names = by_name(alarms_plan(variables(alarms_instances=pending), TOPIC))
+    assert {"demo-prod-web-3-system-check", "demo-prod-web-3-cpu-high"} <= set(names)
