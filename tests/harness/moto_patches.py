@@ -321,3 +321,97 @@ def patch_launch_template_instance_profile() -> None:
 
 
 PATCHES.append(patch_launch_template_instance_profile)
+
+
+def patch_instance_refresh() -> None:
+    """StartInstanceRefresh and DescribeInstanceRefreshes: a refresh is recorded and listed.
+
+    AWS documents (EC2 Auto Scaling API reference, StartInstanceRefresh and DescribeInstanceRefreshes) that
+    starting a refresh returns an ``InstanceRefreshId``, that the refresh is then listed for the group, newest
+    first, with its ``Status`` (``Pending`` at first), ``Preferences`` and ``StartTime``, and that starting another
+    while one is ``Pending`` or ``InProgress`` fails with ``InstanceRefreshInProgress``. moto 5.2.5 implements
+    neither call. This patch records and lists refreshes; it does not replace instances, so a refresh stays
+    ``Pending`` (what replacing instances does is not emulated, and the tests do not claim it).
+    """
+    import uuid
+
+    from moto.autoscaling.responses import AutoScalingResponse
+    from moto.autoscaling.exceptions import AutoscalingClientError
+    from moto.core.responses import ActionResult
+    from moto.core.utils import iso_8601_datetime_with_milliseconds, utcnow
+
+    if getattr(getattr(AutoScalingResponse, "start_instance_refresh", None), "_liftoff_patched", False):
+        return
+
+    def _refreshes(backend):  # type: ignore[no-untyped-def]
+        if not hasattr(backend, "_liftoff_instance_refreshes"):
+            backend._liftoff_instance_refreshes = []
+        return backend._liftoff_instance_refreshes
+
+    def start_instance_refresh(self):  # type: ignore[no-untyped-def]
+        params = self._get_params()
+        name = params.get("AutoScalingGroupName")
+        if name not in self.autoscaling_backend.autoscaling_groups:
+            raise AutoscalingClientError("ValidationError", "AutoScalingGroup name not found - %s" % name)
+        refreshes = _refreshes(self.autoscaling_backend)
+        if any(r["AutoScalingGroupName"] == name and r["Status"] in ("Pending", "InProgress") for r in refreshes):
+            raise AutoscalingClientError("InstanceRefreshInProgress", "An Instance Refresh is already in progress "
+                                         "and blocks the execution of this Instance Refresh.")
+        refresh = {"InstanceRefreshId": str(uuid.uuid4()), "AutoScalingGroupName": name, "Status": "Pending",
+                   "StatusReason": "Waiting for the instance refresh to start.", "PercentageComplete": 0,
+                   "InstancesToUpdate": len(self.autoscaling_backend.autoscaling_groups[name].instance_states),
+                   "StartTime": iso_8601_datetime_with_milliseconds(utcnow()),
+                   "Preferences": params.get("Preferences") or {}, "Strategy": params.get("Strategy", "Rolling")}
+        refreshes.insert(0, refresh)
+        return ActionResult({"InstanceRefreshId": refresh["InstanceRefreshId"]})
+
+    def describe_instance_refreshes(self):  # type: ignore[no-untyped-def]
+        params = self._get_params()
+        name = params.get("AutoScalingGroupName")
+        wanted = params.get("InstanceRefreshIds") or []
+        found = [r for r in _refreshes(self.autoscaling_backend) if r["AutoScalingGroupName"] == name
+                 and (not wanted or r["InstanceRefreshId"] in wanted)]
+        return ActionResult({"InstanceRefreshes": found})
+
+    start_instance_refresh._liftoff_patched = True  # type: ignore[attr-defined]
+    AutoScalingResponse.start_instance_refresh = start_instance_refresh  # type: ignore[attr-defined]
+    AutoScalingResponse.describe_instance_refreshes = describe_instance_refreshes  # type: ignore[attr-defined]
+
+
+PATCHES.append(patch_instance_refresh)
+
+
+def patch_application_load_balancer_default_attributes() -> None:
+    """DescribeLoadBalancerAttributes: an application load balancer lists its attributes with their defaults.
+
+    AWS documents (Elastic Load Balancing API reference, LoadBalancerAttribute; and the ALB user guide, "Load
+    balancer attributes") the attributes of an application load balancer and their defaults: idle timeout 60
+    seconds, access logs off, HTTP/2 on, invalid header fields kept, desync mitigation ``defensive``, TLS version
+    and cipher headers off, XFF client port off, WAF fail open off. DescribeLoadBalancerAttributes returns them
+    all. moto 5.2.5 leaves most of them out, and amazon.aws.elb_application_lb reads each one (KeyError on the
+    first run that sets idle_timeout). We add the documented defaults an attribute is missing.
+    """
+    from moto.elbv2.models import FakeLoadBalancer
+
+    original = FakeLoadBalancer.__init__
+    if getattr(original, "_liftoff_patched", False):
+        return
+    defaults = {
+        "access_logs.s3.enabled": "false", "idle_timeout.timeout_seconds": "60", "routing.http2.enabled": "true",
+        "routing.http.drop_invalid_header_fields.enabled": "false", "routing.http.desync_mitigation_mode": "defensive",
+        "routing.http.x_amzn_tls_version_and_cipher_suite.enabled": "false",
+        "routing.http.xff_client_port.enabled": "false", "routing.http.preserve_host_header.enabled": "false",
+        "routing.http.xff_header_processing.mode": "append", "waf.fail_open.enabled": "false",
+    }
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        if self.type == "application":
+            for key, value in defaults.items():
+                self.attrs.setdefault(key, value)
+
+    init._liftoff_patched = True  # type: ignore[attr-defined]
+    FakeLoadBalancer.__init__ = init  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_application_load_balancer_default_attributes)

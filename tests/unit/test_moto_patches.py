@@ -155,3 +155,50 @@ def test_instances_from_a_template_run_with_its_instance_profile():
         assert sorted(a["InstanceId"] for a in associations) == sorted(i["InstanceId"] for i in launched)
         assert {a["IamInstanceProfile"]["Arn"] for a in associations} == {profile}
         assert bare["InstanceId"] not in {a["InstanceId"] for a in associations}
+
+
+def test_an_instance_refresh_is_recorded_and_a_second_one_refused_while_it_runs():
+    # AWS EC2 Auto Scaling API reference, StartInstanceRefresh / DescribeInstanceRefreshes: the refresh gets an ID,
+    # is listed for its group with its preferences and status Pending, and another start fails with
+    # InstanceRefreshInProgress while it is Pending or InProgress.
+    import pytest
+    from botocore.exceptions import ClientError
+
+    moto_patches.patch_instance_refresh()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        ec2.create_launch_template(LaunchTemplateName="web", LaunchTemplateData={"ImageId": image})
+        asg = boto3.client("autoscaling", region_name="eu-west-1")
+        asg.create_auto_scaling_group(AutoScalingGroupName="web", MinSize=1, MaxSize=2, AvailabilityZones=["eu-west-1a"],
+                                      LaunchTemplate={"LaunchTemplateName": "web", "Version": "1"})
+        started = asg.start_instance_refresh(AutoScalingGroupName="web", Strategy="Rolling",
+                                             Preferences={"MinHealthyPercentage": 90, "SkipMatching": True})
+        [refresh] = asg.describe_instance_refreshes(AutoScalingGroupName="web")["InstanceRefreshes"]
+        assert refresh["InstanceRefreshId"] == started["InstanceRefreshId"]
+        assert refresh["Status"] == "Pending"
+        assert refresh["Preferences"]["MinHealthyPercentage"] == 90 and refresh["Preferences"]["SkipMatching"] is True
+        with pytest.raises(ClientError, match="InstanceRefreshInProgress"):
+            asg.start_instance_refresh(AutoScalingGroupName="web")
+        assert asg.describe_instance_refreshes(AutoScalingGroupName="other")["InstanceRefreshes"] == []
+
+
+def test_an_application_load_balancer_lists_its_default_attributes():
+    # AWS ELB API reference, LoadBalancerAttribute / ALB user guide "Load balancer attributes": a new application
+    # load balancer reports idle_timeout.timeout_seconds 60, routing.http2.enabled true, and the other defaults.
+    moto_patches.patch_application_load_balancer_default_attributes()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"eu-west-1{z}")
+                   ["Subnet"]["SubnetId"] for n, z in enumerate("ab")]
+        elb = boto3.client("elbv2", region_name="eu-west-1")
+        arn = elb.create_load_balancer(Name="web", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        found = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
+        assert found["idle_timeout.timeout_seconds"] == "60"
+        assert found["routing.http2.enabled"] == "true"
+        assert found["routing.http.drop_invalid_header_fields.enabled"] == "false"
+        elb.modify_load_balancer_attributes(LoadBalancerArn=arn, Attributes=[
+            {"Key": "idle_timeout.timeout_seconds", "Value": "30"}])
+        found = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
+        assert found["idle_timeout.timeout_seconds"] == "30"
