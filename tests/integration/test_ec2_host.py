@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from tests.harness.owned import READS_PER_RESOURCE_CEILING, resources
 from tests.harness.paths import REPO_ROOT
@@ -28,10 +29,11 @@ def _network(aws) -> dict:
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{n * 16}.0/20", AvailabilityZone=f"eu-west-1{z}")
                ["Subnet"]["SubnetId"] for n, z in enumerate("ab")]
     group = ec2.create_security_group(VpcId=vpc, GroupName=f"{PREFIX}-web", Description="web")["GroupId"]
+    alb = ec2.create_security_group(VpcId=vpc, GroupName=f"{PREFIX}-alb", Description="alb")["GroupId"]
     iam.create_role(RoleName=f"{PREFIX}-app", AssumeRolePolicyDocument="{}", Path="/liftoff/liftoff-demo/sandbox/")
     iam.create_instance_profile(InstanceProfileName=f"{PREFIX}-app", Path="/liftoff/liftoff-demo/sandbox/")
     iam.add_role_to_instance_profile(InstanceProfileName=f"{PREFIX}-app", RoleName=f"{PREFIX}-app")
-    return {"vpc": vpc, "subnets": subnets, "group": group}
+    return {"vpc": vpc, "subnets": subnets, "group": group, "alb": alb}
 
 
 def _instances(ec2) -> dict[str, dict]:
@@ -43,7 +45,12 @@ def _instances(ec2) -> dict[str, dict]:
 def test_create_noop_resize_teardown(playbook, aws):
     ec2 = aws.client("ec2")
     net = _network(aws)
-    variables = {"ec2_host_subnet_ids": net["subnets"], "ec2_host_security_group_ids": [net["group"]]}
+    variables = {"ec2_host_subnet_ids": net["subnets"], "ec2_host_security_group_ids": [net["group"]],
+                 # the step's auto scaling group and load balancer, in the same subnets (no instance runs the app
+                 # here, so nothing could pass the health checks it would wait for)
+                 "autoscaling_vpc_id": net["vpc"], "autoscaling_subnet_ids": net["subnets"],
+                 "autoscaling_load_balancer_subnet_ids": net["subnets"],
+                 "autoscaling_load_balancer_security_group_ids": [net["alb"]], "autoscaling_wait_for_instances": False}
     # Someone else's instance and volume in the same account, with our project tags but not our host tag.
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     foreign = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=net["subnets"][0], TagSpecifications=[
@@ -59,7 +66,9 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert result.changed > 0
     assert aws.writes() == [], aws.writes()
     # the alarms play predicts the alarms of the hosts the run would launch instead of refusing their empty IDs
-    assert "created: 8, updated: 0, deleted: 0" in result.stdout, result.stdout
+    assert "would be made from the new launch template" in result.stdout, result.stdout
+    assert re.search(r"created: (\d+), updated: 0, deleted: 0", result.stdout), result.stdout
+    assert int(re.search(r"created: (\d+),", result.stdout).group(1)) >= 8
 
     # -- create ---------------------------------------------------------------------------------------
     result = playbook(PLAYBOOK, extra_vars=variables)
@@ -94,12 +103,22 @@ def test_create_noop_resize_teardown(playbook, aws):
         assert address["Domain"] == "vpc"
     assert len(ec2.describe_addresses()["Addresses"]) == 2
     profiles = ec2.describe_iam_instance_profile_associations()["IamInstanceProfileAssociations"]
-    assert {a["InstanceId"] for a in profiles} == {h["InstanceId"] for h in hosts.values()}
+    [group] = aws.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[PREFIX])["AutoScalingGroups"]
+    group_instances = {i["InstanceId"] for i in group["Instances"]}
+    assert len(group_instances) == 1  # the group's one instance, from the same template, with the same profile
+    assert {a["InstanceId"] for a in profiles} == {h["InstanceId"] for h in hosts.values()} | group_instances
     owned = resources(aws, "compute")
     assert owned == 8  # template, key pair, 2 instances, 2 volumes, 2 addresses
     alarms = aws.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX + "-")["MetricAlarms"]
-    assert {a["Dimensions"][0]["Value"] for a in alarms} == {h["InstanceId"] for h in hosts.values()}
-    owned += resources(aws, "alarms")  # the step's second play: 4 alarms per host, their topic
+    assert {a["Dimensions"][0]["Value"] for a in alarms if a["Dimensions"][0]["Name"] == "InstanceId"} == {
+        h["InstanceId"] for h in hosts.values()}
+    # the group and its load balancer, published by the autoscaling play, get their alarms too
+    assert {f"{PREFIX}-asg-cpu-high", f"{PREFIX}-alb-5xx", f"{PREFIX}-alb-unhealthy-hosts"} <= {
+        a["AlarmName"] for a in alarms}, [a["AlarmName"] for a in alarms]
+    owned += resources(aws, "alarms")  # the step's last play: 4 alarms per host, the group's, their topic
+    owned += resources(aws, "autoscaling")  # load balancer, listener, target group, group, 2 policies, parameter
+    assert (group["LaunchTemplate"]["LaunchTemplateId"], group["LaunchTemplate"]["Version"]) == (
+        template["LaunchTemplateId"], "1")
 
     # -- no-op: nothing changes, zero writes, at most 2 reads per resource ----------------------------
     aws.reset_calls()
@@ -108,7 +127,7 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert result.changed == 0, result
     assert aws.writes() == [], aws.writes()
     reads = len(aws.reads())
-    assert reads <= min(READS_PER_RESOURCE_CEILING["compute"], READS_PER_RESOURCE_CEILING["alarms"]) * owned, [
+    assert reads <= min(READS_PER_RESOURCE_CEILING[step] for step in ("compute", "alarms", "autoscaling")) * owned, [
         str(c) for c in aws.reads()]
     print(f"no-op: {reads} reads for {owned} resources")
     addresses = {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]}
@@ -125,7 +144,8 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]} == addresses
 
     # -- teardown: addresses released, instances gone, data volumes kept, the foreign ones untouched --
-    result = playbook(PLAYBOOK, extra_vars={**variables, "ec2_host_state": "absent", "alarms_state": "absent"})
+    result = playbook(PLAYBOOK, extra_vars={**variables, "ec2_host_state": "absent", "alarms_state": "absent",
+                                            "autoscaling_state": "absent"})
     assert result.rc == 0, str(result)
     assert _instances(ec2) == {}
     assert ec2.describe_addresses()["Addresses"] == []
@@ -134,12 +154,13 @@ def test_create_noop_resize_teardown(playbook, aws):
     assert "Kept (detached) data volumes" in result.stdout
     assert ec2.describe_launch_templates(Filters=_ours())["LaunchTemplates"] == []
     assert ec2.describe_key_pairs()["KeyPairs"] == []
-    assert resources(aws, "alarms") == 0
+    assert resources(aws, "alarms") == 0 and resources(aws, "autoscaling") == 0
     [survivor] = [i for r in ec2.describe_instances(InstanceIds=[foreign_id])["Reservations"] for i in r["Instances"]]
     assert survivor["State"]["Name"] == "running"
     assert ec2.describe_volumes(VolumeIds=[foreign_volume])["Volumes"]
 
     result = playbook(PLAYBOOK, extra_vars={**variables, "ec2_host_state": "absent", "alarms_state": "absent",
+                                            "autoscaling_state": "absent",
                                             "ec2_host_delete_data": True})
     assert result.rc == 0, str(result)
     assert ec2.describe_volumes(Filters=_ours(**{"tag:liftoff:purpose": ["data"]}))["Volumes"] == []
