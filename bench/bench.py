@@ -128,6 +128,40 @@ def bench_aws(playbooks: list[str]) -> list[dict]:
     return rows
 
 
+def bench_compute() -> list[dict]:
+    """Step 4 needs steps 2 and 3 in the same run (it reads their facts): site.yml with the iam, network and compute
+    tags, converge and no-op re-run, then playbooks/teardown.yml for the same steps."""
+    steps = ("iam", "network", "compute", "autoscaling", "alarms")
+    row = {"bench": "aws", "step": "iam+network+compute (site.yml --tags)"}
+    with tempfile.TemporaryDirectory() as tmp:
+        emu = Emulator(Path(tmp)).start()
+        try:
+            env = emu.client_env()
+            extra = {"preflight_project_dir": tmp, "iam_secret_dir": tmp, "liftoff_teardown_confirm": "liftoff-demo",
+                     "ec2_host_delete_data": True}
+            runs = (("converge", "site.yml"), ("re-run", "site.yml"), ("teardown", "playbooks/teardown.yml"))
+            for label, playbook in runs:
+                emu.reset_calls()
+                result, seconds = timed(lambda: run_playbook(
+                    REPO_ROOT / playbook, inventory=REPO_ROOT / "inventories" / "sandbox", env=env, extra_vars=extra,
+                    tags=["iam", "network", "compute"]))
+                if result.rc != 0:
+                    raise RuntimeError(f"compute {label} failed:\n{result}")
+                calls = emu.calls()
+                row[f"{label}_s"] = seconds
+                row[f"{label}_calls"] = f"{sum(c.is_read for c in calls)}r/{sum(c.is_write for c in calls)}w"
+                if label == "converge":
+                    owned = {step: resources(emu, step) for step in steps}
+                if label == "re-run":
+                    reads = sum(c.is_read for c in calls)
+                    row.update(noop_changed=sum(h["changed"] for h in result.recap.values()), noop_reads=reads,
+                               noop_writes=sum(c.is_write for c in calls), resources=owned,
+                               reads_per_resource=reads_per_resource(reads, sum(owned.values())))
+        finally:
+            emu.stop()
+    return [row]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["harden", "aws"])
@@ -137,6 +171,7 @@ def main() -> int:
     rows = []
     if args.only in (None, "aws"):
         rows += bench_aws(["preflight", "iam", "network"])
+        rows += bench_compute()
     if args.only in (None, "harden"):
         rows += bench_harden([1, 8])
         if args.mitogen:
