@@ -186,18 +186,21 @@ def autoscaling_target_group_plan(described, wanted):
     unhealthy_threshold, deregistration_delay and tags (with the role tag)."""
     groups = [g for g in described or [] if g.get("target_group_name") == wanted["name"]]
     if not groups:
-        return {"action": "create", "arn": "", "changes": ["missing"], "owned": True}
+        return {"action": "create", "arn": "", "changes": ["missing"], "owned": True, "load_balancer_arns": []}
     group = groups[0]
+    balancers = list(group.get("load_balancer_arns") or [])
     tags = _tag_dict(group.get("tags"))
     if not _owned(tags, autoscaling_owner_tags(wanted.get("tags"))):
-        return {"action": "foreign", "arn": group.get("target_group_arn", ""), "changes": [], "owned": False}
+        return {"action": "foreign", "arn": group.get("target_group_arn", ""), "changes": [], "owned": False,
+                "load_balancer_arns": balancers}
     changes = []
     fixed = {"port": int(wanted["port"]), "protocol": "HTTP", "vpc_id": wanted["vpc_id"], "target_type": "instance"}
     for key, value in fixed.items():
         if group.get(key) != value:
             changes.append("%s (replace)" % key)
     if changes:
-        return {"action": "replace", "arn": group.get("target_group_arn", ""), "changes": changes, "owned": True}
+        return {"action": "replace", "arn": group.get("target_group_arn", ""), "changes": changes, "owned": True,
+                "load_balancer_arns": balancers}
     checks = {
         "health_check_path": str(wanted["health_check_path"]),
         "health_check_interval_seconds": int(wanted["health_check_interval"]),
@@ -217,7 +220,7 @@ def autoscaling_target_group_plan(described, wanted):
     if any(tags.get(k) != str(v) for k, v in want_tags.items()):
         changes.append("tags")
     return {"action": "update" if changes else "none", "arn": group.get("target_group_arn", ""),
-            "changes": changes, "owned": True}
+            "changes": changes, "owned": True, "load_balancer_arns": balancers}
 
 
 def autoscaling_group_plan(described, wanted):
@@ -276,12 +279,9 @@ def _int(value):
     return int(number) if number.is_integer() else None
 
 
-def autoscaling_checks(values, regions, errors, warnings):
-    """liftoff.aws.input_report's entry for the role: everything it can check before any AWS call."""
+def autoscaling_checks(values, errors, warnings):
+    """The role's own checks before any AWS call; liftoff.aws.input_report adds the region and the ID lists."""
     region = values.get("autoscaling_region")
-    if isinstance(region, str) and region and regions and region not in regions:
-        errors.append("autoscaling_region is %r, which is not an AWS region this release knows. If AWS opened it "
-                      "recently, add it: liftoff_extra_regions: {%s: [a, b, c]}" % (region, region))
     tags = values.get("autoscaling_tags", dict.fromkeys(IDENTITY_TAGS, ""))
     if not isinstance(tags, dict) or not set(IDENTITY_TAGS) <= set(tags):
         errors.append("autoscaling_tags must carry Project, Environment and ManagedBy (liftoff_tags does): teardown "
@@ -330,12 +330,6 @@ def autoscaling_checks(values, regions, errors, warnings):
     if _int(version) is None or _int(version) < 0:
         errors.append("autoscaling_launch_template_version is %r: an explicit version number (the group never runs "
                       "$Latest or $Default)" % (version,))
-    for name, kind in (("autoscaling_subnet_ids", "subnet"), ("autoscaling_load_balancer_subnet_ids", "subnet"),
-                       ("autoscaling_load_balancer_security_group_ids", "sg")):
-        bad = [i for i in values.get(name) or [] if not re.match(r"^%s-[0-9a-f]{8,17}$" % kind, str(i))]
-        if bad:
-            errors.append("%s holds %s: expected IDs like %s-0123456789abcdef0" % (
-                name, ", ".join(map(repr, bad)), kind))
     parameter = values.get("autoscaling_agent_parameter_name", "AmazonCloudWatch-x")
     if not isinstance(parameter, str) or not SSM_NAME.match(parameter):
         errors.append("autoscaling_agent_parameter_name is %r: letters, digits, dots, dashes and underscores"

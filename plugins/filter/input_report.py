@@ -479,6 +479,17 @@ HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 IDS = {"ec2_host_subnet_ids": "subnet", "ec2_host_security_group_ids": "sg"}
 
 
+def _id_errors(values, ids):
+    """Each list of AWS IDs (variable name to ID prefix) holding something that is not <prefix>-<hex>."""
+    errors = []
+    for name, prefix in ids.items():
+        bad = [i for i in values.get(name) or [] if not re.match(r"^%s-[0-9a-f]{8,17}$" % prefix, str(i))]
+        if bad:
+            shown = ", ".join(map(repr, bad))
+            errors.append("%s holds %s: expected IDs like %s-0123456789abcdef0" % (name, shown, prefix))
+    return errors
+
+
 def _ec2_host(values, regions, errors, warnings):
     errors.extend(_region_errors("ec2_host_region", values.get("ec2_host_region"), regions))
     tags = values.get("ec2_host_tags", {"Project": "", "Environment": "", "ManagedBy": ""})
@@ -502,11 +513,7 @@ def _ec2_host(values, regions, errors, warnings):
     if image and not AMI_ID.match(str(image)):
         errors.append("ec2_host_image_id is %r: an AMI ID is ami- and 8 or 17 hex digits (or leave it empty to use "
                       "ec2_host_image_parameter)" % (image,))
-    for name, prefix in IDS.items():
-        bad = [i for i in values.get(name, []) if not re.match(r"^%s-[0-9a-f]{8,17}$" % prefix, str(i))]
-        if bad:
-            shown = ", ".join(map(repr, bad))
-            errors.append("%s holds %s: expected IDs like %s-0123456789abcdef0" % (name, shown, prefix))
+    errors.extend(_id_errors(values, IDS))
     root = str(values.get("ec2_host_root_device_name", "/dev/xvda"))
     data = str(values.get("ec2_host_data_device_name", "/dev/sdf"))
     root_match, data_match = EBS_DEVICE.match(root), EBS_DEVICE.match(data)
@@ -539,11 +546,22 @@ def _ec2_host(values, regions, errors, warnings):
                           "('<type> <base64> [comment]'), not a private key or another type" % parts[0][:20])
 
 
+AUTOSCALING_IDS = {"autoscaling_subnet_ids": "subnet", "autoscaling_load_balancer_subnet_ids": "subnet",
+                   "autoscaling_load_balancer_security_group_ids": "sg"}
+
+
+def _autoscaling(values, regions, errors, warnings):
+    errors.extend(_region_errors("autoscaling_region", values.get("autoscaling_region"), regions))
+    autoscaling_checks(values, errors, warnings)
+    if values.get("autoscaling_state", "present") == "present":
+        errors.extend(_id_errors(values, AUTOSCALING_IDS))
+
+
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
           "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks, "data_volume": data_volume_checks,
-          "autoscaling": autoscaling_checks}
+          "autoscaling": _autoscaling}
 
 
 def input_report(values, role, spec=None, extra_regions=None):

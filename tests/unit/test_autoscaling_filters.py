@@ -103,7 +103,10 @@ def tg_plan(described):
 
 def test_target_group_missing_same_or_different():
     assert tg_plan([])["action"] == "create"
-    assert tg_plan(described_tg()) == {"action": "none", "arn": TG_ARN, "changes": [], "owned": True}
+    assert tg_plan(described_tg()) == {"action": "none", "arn": TG_ARN, "changes": [], "owned": True,
+                                       "load_balancer_arns": []}
+    # the load balancers using it: the role describes its own by these ARNs
+    assert tg_plan(described_tg(load_balancer_arns=[LB_ARN]))["load_balancer_arns"] == [LB_ARN]
     plan = tg_plan(described_tg(health_check_path="/", matcher={"http_code": "200"}))
     assert (plan["action"], plan["changes"]) == ("update", ["health_check_path", "matcher"])
 
