@@ -78,14 +78,20 @@ def compute_resources(emu, tags: dict[str, str]) -> int:
     return count
 
 
+def _carries(wanted: dict[str, str]):
+    """A test on a boto3 tag list ([{Key, Value}]): does it hold every one of ``wanted``?"""
+
+    def ours(found) -> bool:
+        found = {t["Key"]: t["Value"] for t in found}
+        return all(found.get(k) == v for k, v in wanted.items())
+
+    return ours
+
+
 def alarms_resources(emu, prefix: str, tags: dict[str, str]) -> int:
     """Alarms under <prefix>- with the role's tags, its topic <prefix>-alarms and the topic's subscriptions."""
     cw, sns = emu.client("cloudwatch"), emu.client("sns")
-    wanted = dict(tags, LiftoffRole="alarms")
-
-    def ours(found):
-        found = {t["Key"]: t["Value"] for t in found}
-        return all(found.get(k) == v for k, v in wanted.items())
+    ours = _carries(dict(tags, LiftoffRole="alarms"))
 
     count = 0
     for page in cw.get_paginator("describe_alarms").paginate(AlarmNamePrefix=prefix + "-"):
@@ -101,11 +107,7 @@ def autoscaling_resources(emu, prefix: str, tags: dict[str, str]) -> int:
     """The autoscaling role's target group and load balancer (<prefix>-web) with their listeners, the group
     <prefix> with its scaling policies, and the agent's SSM parameter, each only when it carries the role's tags."""
     elb, asg, ssm = emu.client("elbv2"), emu.client("autoscaling"), emu.client("ssm")
-    wanted = dict(tags, LiftoffRole="autoscaling")
-
-    def ours(found):
-        found = {t["Key"]: t["Value"] for t in found}
-        return all(found.get(k) == v for k, v in wanted.items())
+    ours = _carries(dict(tags, LiftoffRole="autoscaling"))
 
     count = 0
     for kind, key in (("target_groups", "TargetGroup"), ("load_balancers", "LoadBalancer")):
