@@ -92,6 +92,18 @@ def bench_harden(counts: list[int], env: dict[str, str] | None = None, name: str
     return rows
 
 
+def measured(emu, row: dict, what: str, label: str, run) -> tuple:
+    """Run one playbook against the emulator; put its wall time and read/write counts in ``row`` under ``label``."""
+    emu.reset_calls()
+    result, seconds = timed(run)
+    if result.rc != 0:
+        raise RuntimeError(f"{what} failed:\n{result}")
+    calls = emu.calls()
+    row[f"{label}_s"] = seconds
+    row[f"{label}_calls"] = f"{sum(c.is_read for c in calls)}r/{sum(c.is_write for c in calls)}w"
+    return result, calls
+
+
 def bench_aws(playbooks: list[str]) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,15 +119,9 @@ def bench_aws(playbooks: list[str]) -> list[dict]:
                 if name != "preflight":  # preflight creates nothing to tear down
                     labels += (("teardown", {f"{name}_state": "absent"}),)
                 for label, extra in labels:
-                    emu.reset_calls()
                     extra = dict(extra, preflight_project_dir=tmp)  # preflight's secret scan: an empty dir
-                    result, seconds = timed(lambda: run_playbook(path, inventory=REPO_ROOT / "inventories" / "sandbox",
-                                                                 env=env, extra_vars=extra))
-                    if result.rc != 0:
-                        raise RuntimeError(f"{name} {label} failed:\n{result}")
-                    calls = emu.calls()
-                    row[f"{label}_s"] = seconds
-                    row[f"{label}_calls"] = f"{sum(c.is_read for c in calls)}r/{sum(c.is_write for c in calls)}w"
+                    calls = measured(emu, row, f"{name} {label}", label, lambda: run_playbook(
+                        path, inventory=REPO_ROOT / "inventories" / "sandbox", env=env, extra_vars=extra))[1]
                     if label == "converge":
                         owned = resources(emu, name)
                     if label == "re-run":
@@ -141,15 +147,9 @@ def bench_compute() -> list[dict]:
                      "ec2_host_delete_data": True}
             runs = (("converge", "site.yml"), ("re-run", "site.yml"), ("teardown", "playbooks/teardown.yml"))
             for label, playbook in runs:
-                emu.reset_calls()
-                result, seconds = timed(lambda: run_playbook(
+                result, calls = measured(emu, row, f"compute {label}", label, lambda: run_playbook(
                     REPO_ROOT / playbook, inventory=REPO_ROOT / "inventories" / "sandbox", env=env, extra_vars=extra,
                     tags=["iam", "network", "compute"]))
-                if result.rc != 0:
-                    raise RuntimeError(f"compute {label} failed:\n{result}")
-                calls = emu.calls()
-                row[f"{label}_s"] = seconds
-                row[f"{label}_calls"] = f"{sum(c.is_read for c in calls)}r/{sum(c.is_write for c in calls)}w"
                 if label == "converge":
                     owned = {step: resources(emu, step) for step in steps}
                 if label == "re-run":
