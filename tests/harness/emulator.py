@@ -264,7 +264,12 @@ class Emulator:
         import boto3
 
         env = self.client_env(region, root)
-        return boto3.client(
+        client = boto3.client(
             service, region_name=region, endpoint_url=self.endpoint,
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         )
+        if service == "s3control":  # <account>.127.0.0.1 does not resolve: the module does the same
+            from ansible_collections.liftoff.aws.plugins.modules.account_defaults import strip_account_host_prefix
+
+            client.meta.events.register("before-sign.s3-control.*", strip_account_host_prefix)
+        return client

@@ -415,3 +415,204 @@ def patch_application_load_balancer_default_attributes() -> None:
 
 
 PATCHES.append(patch_application_load_balancer_default_attributes)
+
+
+def patch_instance_metadata_defaults() -> None:
+    """GetInstanceMetadataDefaults and ModifyInstanceMetadataDefaults: the account's IMDS defaults per region.
+
+    AWS documents (EC2 API reference, ModifyInstanceMetadataDefaults and GetInstanceMetadataDefaults) the account-level
+    instance metadata defaults of a region: Modify sets the parameters it is given (``HttpTokens``,
+    ``HttpPutResponseHopLimit``, ``HttpEndpoint``, ``InstanceMetadataTags``, ``HttpTokensEnforced``), leaves the others
+    as they are, clears one given as ``no-preference`` (``-1`` for the hop limit, whose other values are 1 to 64), and
+    returns ``Return`` true; Get returns ``AccountLevel`` holding only the defaults that are set (an account that never
+    set any gets an empty ``AccountLevel``). moto 5.2.5 implements neither call (NotImplementedError). We keep the
+    defaults on each EC2 backend (one per account and region). Declarative policies (``ManagedBy``) are not emulated.
+    """
+    from moto.core.responses import ActionResult
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses import EC2Response
+
+    if getattr(getattr(EC2Response, "get_instance_metadata_defaults", None), "_liftoff_patched", False):
+        return
+    choices = {
+        "HttpTokens": ("optional", "required"),
+        "HttpEndpoint": ("disabled", "enabled"),
+        "InstanceMetadataTags": ("disabled", "enabled"),
+        "HttpTokensEnforced": ("disabled", "enabled"),
+    }
+
+    def _defaults(backend):  # type: ignore[no-untyped-def]
+        if not hasattr(backend, "_liftoff_instance_metadata_defaults"):
+            backend._liftoff_instance_metadata_defaults = {}
+        return backend._liftoff_instance_metadata_defaults
+
+    def get_instance_metadata_defaults(self):  # type: ignore[no-untyped-def]
+        self.error_on_dryrun()
+        return ActionResult({"AccountLevel": dict(_defaults(self.ec2_backend))})
+
+    def modify_instance_metadata_defaults(self):  # type: ignore[no-untyped-def]
+        self.error_on_dryrun()
+        changes = {}
+        for key, allowed in choices.items():
+            value = self._get_param(key)
+            if value is None:
+                continue
+            if value != "no-preference" and value not in allowed:
+                raise EC2ClientError("InvalidParameterValue", f"Value ({value}) for parameter {key} is invalid.")
+            changes[key] = value
+        hop_limit = self._get_param("HttpPutResponseHopLimit")
+        if hop_limit is not None:
+            hop_limit = int(hop_limit)
+            if hop_limit != -1 and not 1 <= hop_limit <= 64:
+                raise EC2ClientError("InvalidParameterValue",
+                                     f"Value ({hop_limit}) for parameter HttpPutResponseHopLimit is invalid.")
+            changes["HttpPutResponseHopLimit"] = hop_limit
+        defaults = _defaults(self.ec2_backend)
+        for key, value in changes.items():
+            if value in ("no-preference", -1):
+                defaults.pop(key, None)
+            else:
+                defaults[key] = value
+        return ActionResult({"Return": True})
+
+    get_instance_metadata_defaults._liftoff_patched = True  # type: ignore[attr-defined]
+    EC2Response.get_instance_metadata_defaults = get_instance_metadata_defaults  # type: ignore[attr-defined]
+    EC2Response.modify_instance_metadata_defaults = modify_instance_metadata_defaults  # type: ignore[attr-defined]
+
+
+PATCHES.append(patch_instance_metadata_defaults)
+
+
+def patch_budget_updates_and_subscribers() -> None:
+    """UpdateBudget, DescribeSubscribersForNotification, CreateSubscriber and DeleteSubscriber.
+
+    AWS documents (AWS Budgets API reference) that UpdateBudget replaces a budget's definition (its name and type
+    stay, ``NotFoundException`` when it does not exist); that DescribeSubscribersForNotification lists the
+    ``Subscribers`` (``SubscriptionType`` EMAIL or SNS, ``Address``) of the notification matching ``Notification``
+    (type, comparison, threshold, threshold type), ``NotFoundException`` when there is none; and that
+    CreateSubscriber / DeleteSubscriber add or remove one subscriber of a notification (``DuplicateRecordException``
+    for one already there). moto 5.2.5 stores the subscribers given with CreateBudget and CreateNotification but
+    implements none of these four calls. The patch works on moto's stored budget and notifications.
+    """
+    import json
+
+    from moto.budgets.exceptions import DuplicateRecordException, NotFoundException
+    from moto.budgets.responses import BudgetsResponse
+    from moto.core.utils import unix_time
+
+    if getattr(getattr(BudgetsResponse, "update_budget", None), "_liftoff_patched", False):
+        return
+
+    def _key(details):  # type: ignore[no-untyped-def]
+        return (details.get("NotificationType"), details.get("ComparisonOperator"), float(details.get("Threshold", 0)),
+                details.get("ThresholdType", "PERCENTAGE"))
+
+    def _budget(self):  # type: ignore[no-untyped-def]
+        account, name = self._get_param("AccountId"), self._get_param("BudgetName")
+        budget = self.backend.budgets[account].get(name)
+        if budget is None:
+            raise NotFoundException(f"Unable to get budget: {name} - the budget doesn't exist.")
+        return budget
+
+    def _notification(self):  # type: ignore[no-untyped-def]
+        wanted = _key(self._get_param("Notification"))
+        for notification in _budget(self).notifications:
+            if _key(notification.details) == wanted:
+                return notification
+        raise NotFoundException("Unable to find the notification - it doesn't exist.")
+
+    def _subscriber_key(subscriber):  # type: ignore[no-untyped-def]
+        return (subscriber.get("SubscriptionType"), subscriber.get("Address"))
+
+    def update_budget(self):  # type: ignore[no-untyped-def]
+        account = self._get_param("AccountId")
+        new = self._get_param("NewBudget")
+        budget = self.backend.budgets[account].get(new.get("BudgetName"))
+        if budget is None:
+            raise NotFoundException(f"Unable to update budget: {new.get('BudgetName')} - the budget doesn't exist.")
+        kept = {key: budget.budget[key] for key in ("TimePeriod",) if key in budget.budget and key not in new}
+        budget.budget = dict(new, **kept)
+        budget.budget["LastUpdatedTime"] = unix_time()
+        return json.dumps({})
+
+    def describe_subscribers_for_notification(self):  # type: ignore[no-untyped-def]
+        return json.dumps({"Subscribers": list(_notification(self).subscribers), "NextToken": None})
+
+    def create_subscriber(self):  # type: ignore[no-untyped-def]
+        notification = _notification(self)
+        subscriber = self._get_param("Subscriber")
+        if any(_subscriber_key(s) == _subscriber_key(subscriber) for s in notification.subscribers):
+            raise DuplicateRecordException(record_type="subscriber", record_name=subscriber.get("Address"))
+        notification.subscribers = list(notification.subscribers) + [subscriber]
+        return json.dumps({})
+
+    def delete_subscriber(self):  # type: ignore[no-untyped-def]
+        notification = _notification(self)
+        gone = _subscriber_key(self._get_param("Subscriber"))
+        if not any(_subscriber_key(s) == gone for s in notification.subscribers):
+            raise NotFoundException("Unable to delete the subscriber - it doesn't exist.")
+        notification.subscribers = [s for s in notification.subscribers if _subscriber_key(s) != gone]
+        return json.dumps({})
+
+    update_budget._liftoff_patched = True  # type: ignore[attr-defined]
+    BudgetsResponse.update_budget = update_budget  # type: ignore[attr-defined]
+    BudgetsResponse.describe_subscribers_for_notification = describe_subscribers_for_notification  # type: ignore[attr-defined]
+    BudgetsResponse.create_subscriber = create_subscriber  # type: ignore[attr-defined]
+    BudgetsResponse.delete_subscriber = delete_subscriber  # type: ignore[attr-defined]
+
+
+PATCHES.append(patch_budget_updates_and_subscribers)
+
+
+def patch_describe_trails_name_list() -> None:
+    """DescribeTrails honours ``trailNameList``.
+
+    AWS documents (CloudTrail API reference, DescribeTrails) that ``trailNameList`` limits the answer to the trails
+    named (by name or ARN); without it every trail of the region (and, with ``includeShadowTrails``, the
+    multi-region trails of other regions) is returned. moto 5.2.5 ignores the list and returns every trail, so a
+    module asking for one trail by name gets another one first (amazon.aws.cloudtrail then updates a trail that
+    does not exist).
+    """
+    import json
+
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    if getattr(CloudTrailResponse.describe_trails, "_liftoff_patched", False):
+        return
+    original = CloudTrailResponse.describe_trails
+
+    def describe_trails(self):  # type: ignore[no-untyped-def]
+        answer = json.loads(original(self))
+        names = self._get_param("trailNameList") or []
+        if names:
+            answer["trailList"] = [t for t in answer["trailList"] if t.get("Name") in names or t.get("TrailARN") in names]
+        return json.dumps(answer)
+
+    describe_trails._liftoff_patched = True  # type: ignore[attr-defined]
+    CloudTrailResponse.describe_trails = describe_trails  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_describe_trails_name_list)
+
+
+def patch_delete_trail_by_arn() -> None:
+    """DeleteTrail accepts the trail's name or its ARN.
+
+    AWS documents (CloudTrail API reference, DeleteTrail) ``Name`` as "the name or the CloudTrail ARN of the
+    trail", and ``TrailNotFoundException`` for a trail that does not exist. moto 5.2.5 deletes only by name and
+    answers success for an ARN while keeping the trail (amazon.aws.cloudtrail deletes by ARN).
+    """
+    from moto.cloudtrail.models import CloudTrailBackend
+
+    if getattr(CloudTrailBackend.delete_trail, "_liftoff_patched", False):
+        return
+
+    def delete_trail(self, name):  # type: ignore[no-untyped-def]
+        trail = self.get_trail(name)  # by name or ARN; TrailNotFoundException otherwise
+        del self.trails[trail.trail_name]
+
+    delete_trail._liftoff_patched = True  # type: ignore[attr-defined]
+    CloudTrailBackend.delete_trail = delete_trail  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_delete_trail_by_arn)

@@ -202,3 +202,92 @@ def test_an_application_load_balancer_lists_its_default_attributes():
             {"Key": "idle_timeout.timeout_seconds", "Value": "30"}])
         found = {a["Key"]: a["Value"] for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
         assert found["idle_timeout.timeout_seconds"] == "30"
+
+
+def test_instance_metadata_defaults_are_set_cleared_and_kept_per_region():
+    # AWS EC2 API reference, ModifyInstanceMetadataDefaults: sets the given account-level defaults of the region, leaves
+    # the others, clears one given as no-preference (-1 for HttpPutResponseHopLimit, else 1 to 64), returns Return true.
+    # GetInstanceMetadataDefaults: AccountLevel holds only the defaults that are set.
+    import pytest
+    from botocore.exceptions import ClientError
+
+    moto_patches.patch_instance_metadata_defaults()
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name="eu-west-1")
+        assert ec2.get_instance_metadata_defaults()["AccountLevel"] == {}
+        assert ec2.modify_instance_metadata_defaults(HttpTokens="required", HttpPutResponseHopLimit=2)["Return"] is True
+        assert ec2.get_instance_metadata_defaults()["AccountLevel"] == {"HttpTokens": "required", "HttpPutResponseHopLimit": 2}
+        # another region of the same account has its own defaults
+        assert boto3.client("ec2", region_name="us-east-1").get_instance_metadata_defaults()["AccountLevel"] == {}
+        # a parameter left out is kept; -1 and no-preference clear theirs
+        ec2.modify_instance_metadata_defaults(InstanceMetadataTags="enabled")
+        ec2.modify_instance_metadata_defaults(HttpPutResponseHopLimit=-1)
+        assert ec2.get_instance_metadata_defaults()["AccountLevel"] == {"HttpTokens": "required",
+                                                                        "InstanceMetadataTags": "enabled"}
+        ec2.modify_instance_metadata_defaults(HttpTokens="no-preference", InstanceMetadataTags="no-preference")
+        assert ec2.get_instance_metadata_defaults()["AccountLevel"] == {}
+        with pytest.raises(ClientError, match="InvalidParameterValue"):
+            ec2.modify_instance_metadata_defaults(HttpPutResponseHopLimit=65)
+        with pytest.raises(ClientError, match="DryRunOperation"):
+            ec2.modify_instance_metadata_defaults(HttpTokens="optional", DryRun=True)
+        assert ec2.get_instance_metadata_defaults()["AccountLevel"] == {}
+
+
+def test_a_budget_is_updated_and_its_subscribers_listed_added_and_removed():
+    # AWS Budgets API reference: UpdateBudget replaces the definition; DescribeSubscribersForNotification lists the
+    # subscribers of the matching notification; CreateSubscriber refuses a duplicate (DuplicateRecordException);
+    # DeleteSubscriber removes one; a notification that does not exist is NotFoundException.
+    import pytest
+    from botocore.exceptions import ClientError
+
+    moto_patches.patch_budget_updates_and_subscribers()
+    with mock_aws():
+        budgets = boto3.client("budgets", region_name="us-east-1")
+        account = "123456789012"
+        budget = {"BudgetName": "b", "BudgetLimit": {"Amount": "50", "Unit": "USD"}, "TimeUnit": "MONTHLY",
+                  "BudgetType": "COST"}
+        note = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80,
+                "ThresholdType": "PERCENTAGE"}
+        mail = {"SubscriptionType": "EMAIL", "Address": "ops@example.com"}
+        budgets.create_budget(AccountId=account, Budget=budget,
+                              NotificationsWithSubscribers=[{"Notification": note, "Subscribers": [mail]}])
+        budgets.update_budget(AccountId=account, NewBudget=dict(budget, BudgetLimit={"Amount": "80", "Unit": "USD"}))
+        assert budgets.describe_budget(AccountId=account, BudgetName="b")["Budget"]["BudgetLimit"]["Amount"] == "80"
+        listed = budgets.describe_subscribers_for_notification(AccountId=account, BudgetName="b",
+                                                               Notification=dict(note, Threshold=80.0))
+        assert listed["Subscribers"] == [mail]
+        other = {"SubscriptionType": "EMAIL", "Address": "oncall@example.com"}
+        budgets.create_subscriber(AccountId=account, BudgetName="b", Notification=note, Subscriber=other)
+        with pytest.raises(ClientError, match="DuplicateRecordException"):
+            budgets.create_subscriber(AccountId=account, BudgetName="b", Notification=note, Subscriber=other)
+        budgets.delete_subscriber(AccountId=account, BudgetName="b", Notification=note, Subscriber=mail)
+        assert budgets.describe_subscribers_for_notification(
+            AccountId=account, BudgetName="b", Notification=note)["Subscribers"] == [other]
+        with pytest.raises(ClientError, match="NotFoundException"):
+            budgets.describe_subscribers_for_notification(AccountId=account, BudgetName="b",
+                                                          Notification=dict(note, Threshold=100))
+        with pytest.raises(ClientError, match="NotFoundException"):
+            budgets.update_budget(AccountId=account, NewBudget=dict(budget, BudgetName="nope"))
+
+
+def test_describe_trails_answers_only_the_trails_named_and_delete_takes_an_arn():
+    # AWS CloudTrail API reference: DescribeTrails with trailNameList returns only those trails (by name or ARN);
+    # DeleteTrail takes the trail's name or ARN, TrailNotFoundException for one that does not exist.
+    import pytest
+    from botocore.exceptions import ClientError
+
+    moto_patches.patch_describe_trails_name_list()
+    moto_patches.patch_delete_trail_by_arn()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="trail-log-files")
+        trail = boto3.client("cloudtrail", region_name="us-east-1")
+        first = trail.create_trail(Name="first", S3BucketName="trail-log-files")["TrailARN"]
+        trail.create_trail(Name="second", S3BucketName="trail-log-files")
+        assert [t["Name"] for t in trail.describe_trails(trailNameList=["second"])["trailList"]] == ["second"]
+        assert [t["Name"] for t in trail.describe_trails(trailNameList=[first])["trailList"]] == ["first"]
+        assert sorted(t["Name"] for t in trail.describe_trails()["trailList"]) == ["first", "second"]
+        trail.delete_trail(Name=first)
+        assert [t["Name"] for t in trail.describe_trails()["trailList"]] == ["second"]
+        with pytest.raises(ClientError, match="TrailNotFoundException"):
+            trail.delete_trail(Name=first)
