@@ -80,6 +80,7 @@ from ansible_collections.liftoff.aws.plugins.filter.alarms_inputs import alarms_
 from ansible_collections.liftoff.aws.plugins.filter.autoscaling import autoscaling_checks
 from ansible_collections.liftoff.aws.plugins.filter.data_volume_inputs import data_volume_checks
 from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewall_rules_errors
+from ansible_collections.liftoff.aws.plugins.filter.guardrails import guardrails_checks
 from ansible_collections.liftoff.aws.plugins.filter.iptables_extra import iptables_extra_rules_errors
 from ansible_collections.liftoff.aws.plugins.filter.sshd_options import sshd_extra_options_errors
 
@@ -557,11 +558,18 @@ def _autoscaling(values, regions, errors, warnings):
         errors.extend(_id_errors(values, AUTOSCALING_IDS))
 
 
+def _guardrails(values, regions, errors, warnings):
+    errors.extend(_region_errors("guardrails_region", values.get("guardrails_region"), regions))
+    for index, region in enumerate(values.get("guardrails_account_regions") or []):
+        errors.extend(_region_errors("guardrails_account_regions[%d]" % index, region, regions))
+    guardrails_checks(values, errors, warnings)
+
+
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
           "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks, "data_volume": data_volume_checks,
-          "autoscaling": _autoscaling}
+          "autoscaling": _autoscaling, "guardrails": _guardrails}
 
 
 def input_report(values, role, spec=None, extra_regions=None):
