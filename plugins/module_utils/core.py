@@ -230,6 +230,34 @@ def ensure_tags(module, current, desired, purge_tags, set_tags, unset_tags):
     return bool(to_set or to_unset), after
 
 
+def owner_tags_of(module):
+    """The module's ``owner_tags`` option as strings: the tags that mark a resource as the module's."""
+    return {str(k): str(v) for k, v in (module.params["owner_tags"] or {}).items()}
+
+
+def is_owned(tags, owner_tags):
+    """Does a resource with ``tags`` carry every one of ``owner_tags``?"""
+    return all(tags.get(k) == v for k, v in owner_tags.items())
+
+
+def wanted_tags(module, noun):
+    """(desired tags, purge) for ensure_tags, from the ``tags``, ``purge_tags`` and ``owner_tags`` options.
+
+    ``tags`` not given: the resource's tags are left as they are, but the owner tags are added. Fails when
+    ``tags`` contradicts ``owner_tags`` (the resource, ``noun``, would no longer be known as the module's).
+    """
+    owner_tags = owner_tags_of(module)
+    tags = module.params["tags"]
+    if tags is None:
+        return (owner_tags or None), False
+    tags = {str(k): str(v) for k, v in tags.items()}
+    differ = sorted(k for k, v in owner_tags.items() if tags.get(k) != v)
+    if differ:
+        module.fail_json(msg="tags must include owner_tags (%s differ), or %s would not be known as ours again"
+                         % (", ".join(differ), noun))
+    return tags, module.params["purge_tags"]
+
+
 def load_policy(policy):
     """A policy document as a dict: dicts pass, JSON strings (URL-encoded as IAM returns them) are parsed."""
     if policy is None or isinstance(policy, dict):

@@ -153,9 +153,12 @@ from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_error_
 from ansible_collections.liftoff.aws.plugins.module_utils.core import delete_or_gone
 from ansible_collections.liftoff.aws.plugins.module_utils.core import describe_or_none
 from ansible_collections.liftoff.aws.plugins.module_utils.core import ensure_tags
+from ansible_collections.liftoff.aws.plugins.module_utils.core import is_owned
+from ansible_collections.liftoff.aws.plugins.module_utils.core import owner_tags_of
 from ansible_collections.liftoff.aws.plugins.module_utils.core import result
 from ansible_collections.liftoff.aws.plugins.module_utils.core import run_state
 from ansible_collections.liftoff.aws.plugins.module_utils.core import unless_check_mode
+from ansible_collections.liftoff.aws.plugins.module_utils.core import wanted_tags
 
 RETRY_CODES = ["ThrottlingException", "InternalServerException"]
 
@@ -196,33 +199,10 @@ def view(name, analyzer):
             "status": analyzer.get("status"), "tags": dict(analyzer.get("tags") or {})}
 
 
-def owner_tags_of(module):
-    return {str(k): str(v) for k, v in (module.params["owner_tags"] or {}).items()}
-
-
-def is_owned(tags, owner_tags):
-    return all(tags.get(k) == v for k, v in owner_tags.items())
-
-
-def wanted_tags(module):
-    """(desired tags, purge) for tag_updates; fails when O(tags) contradicts O(owner_tags)."""
-    owner_tags = owner_tags_of(module)
-    tags = module.params["tags"]
-    if tags is None:
-        # Tags not asked for: leave them, but an analyzer of ours must carry the owner tags.
-        return (owner_tags or None), False
-    tags = {str(k): str(v) for k, v in tags.items()}
-    differ = sorted(k for k, v in owner_tags.items() if tags.get(k) != v)
-    if differ:
-        module.fail_json(msg="tags must include owner_tags (%s differ), or the analyzer would not be known as ours again"
-                         % ", ".join(differ))
-    return tags, module.params["purge_tags"]
-
-
 def ensure_present(module, client):
     params = module.params
     name, kind = params["name"], params["type"]
-    tags, purge = wanted_tags(module)
+    tags, purge = wanted_tags(module, "the analyzer")
     owner_tags = owner_tags_of(module)
     analyzer = read_analyzer(client, name)
     if analyzer is None:

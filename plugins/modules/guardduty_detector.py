@@ -157,11 +157,14 @@ from ansible_collections.liftoff.aws.plugins.module_utils.core import KNOWN_AFTE
 from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_client
 from ansible_collections.liftoff.aws.plugins.module_utils.core import aws_error_handler
 from ansible_collections.liftoff.aws.plugins.module_utils.core import ensure_tags
+from ansible_collections.liftoff.aws.plugins.module_utils.core import is_owned
+from ansible_collections.liftoff.aws.plugins.module_utils.core import owner_tags_of
 from ansible_collections.liftoff.aws.plugins.module_utils.core import paginate_all
 from ansible_collections.liftoff.aws.plugins.module_utils.core import result
 from ansible_collections.liftoff.aws.plugins.module_utils.core import run_state
 from ansible_collections.liftoff.aws.plugins.module_utils.core import tag_updates
 from ansible_collections.liftoff.aws.plugins.module_utils.core import unless_check_mode
+from ansible_collections.liftoff.aws.plugins.module_utils.core import wanted_tags
 
 RETRY_CODES = ["InternalServerErrorException"]
 NONE = {"detector_id": None, "status": None, "finding_publishing_frequency": None, "tags": {}}
@@ -234,32 +237,9 @@ def view(detector_id, detector):
             "tags": dict(detector.get("Tags") or {})}
 
 
-def owner_tags_of(module):
-    return {str(k): str(v) for k, v in (module.params["owner_tags"] or {}).items()}
-
-
-def is_owned(tags, owner_tags):
-    return all(tags.get(k) == v for k, v in owner_tags.items())
-
-
-def wanted_tags(module):
-    """(desired tags, purge) for tag_updates; fails when O(tags) contradicts O(owner_tags)."""
-    owner_tags = owner_tags_of(module)
-    tags = module.params["tags"]
-    if tags is None:
-        # Tags not asked for: leave them, but a detector of ours must carry the owner tags.
-        return (owner_tags or None), False
-    tags = {str(k): str(v) for k, v in tags.items()}
-    differ = sorted(k for k, v in owner_tags.items() if tags.get(k) != v)
-    if differ:
-        module.fail_json(msg="tags must include owner_tags (%s differ), or the detector would not be known as ours again"
-                         % ", ".join(differ))
-    return tags, module.params["purge_tags"]
-
-
 def ensure_present(module, client, region):
     params = module.params
-    tags, purge = wanted_tags(module)
+    tags, purge = wanted_tags(module, "the detector")
     owner_tags = owner_tags_of(module)
     status = "ENABLED" if params["enable"] else "DISABLED"
     frequency = params["finding_publishing_frequency"]
