@@ -1,11 +1,13 @@
 """`make bench`: performance figures, written to bench/out/*.json and printed as Markdown rows.
 
-harden: converge time of the harden step (sshd + iptables) on 1 host and on 8 hosts at once,
+harden: converge time of the harden step (iptables, sshd, os_baseline) on 1 host and on 8 hosts at once,
         plus the idempotent re-run, and per host of that re-run the tasks Ansible ran and skipped,
         read from its PLAY RECAP (tasks_per_host). Goals (issue #7): 8 hosts at most 2.5x the
         1-host converge, the 1-host re-run at most 12 s, at most 40 tasks run per host on it.
         With --mitogen DIR (a directory holding the mitogen package, e.g. `pip install --target DIR
         mitogen`) the same runs again with its mitogen_linear strategy: optional, never required.
+        harden-without-os_baseline: the 1-host runs again with os_baseline skipped (ANSIBLE_SKIP_TAGS),
+        so the difference is what os_baseline costs (issue #13).
 aws:    converge, no-op re-run and teardown time of the AWS steps against the emulator, with
         the API calls each made (reads/writes), and per step of the no-op re-run: reads, writes,
         managed resources (counted from the emulator after the converge, tests/harness/owned.py)
@@ -64,7 +66,7 @@ def mitogen_env(path: str) -> dict[str, str]:
 def bench_harden(counts: list[int], env: dict[str, str] | None = None, name: str = "harden") -> list[dict]:
     rows = []
     for count in counts:
-        run_dir = OUT / f"harden-{count}"
+        run_dir = OUT / f"{name}-{count}"
         try:
             boot = timed(lambda: testhosts("up", "--run-dir", str(run_dir), "--count", str(count)))[1]
             inventory = run_dir / "bench-inventory.json"
@@ -174,6 +176,7 @@ def main() -> int:
         rows += bench_compute()
     if args.only in (None, "harden"):
         rows += bench_harden([1, 8])
+        rows += bench_harden([1], env={"ANSIBLE_SKIP_TAGS": "os_baseline"}, name="harden-without-os_baseline")
         if args.mitogen:
             rows += bench_harden([1, 8], env=mitogen_env(args.mitogen), name="harden-mitogen")
     (OUT / "results.json").write_text(json.dumps(rows, indent=2))

@@ -28,7 +28,7 @@ HOSTS_DIR = STATE / "hosts"
 REGION = "eu-west-1"
 # Test hosts: name -> inventory group they stand in for.
 SANDBOX_HOSTS = {"droplet": "droplet", "web1": "ec2_hosts"}
-HOST_STEPS = "step 5 harden: iptables, sshd"
+HOST_STEPS = "step 5 harden: iptables, sshd, os_baseline"
 
 
 def say(msg: str) -> None:

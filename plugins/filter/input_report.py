@@ -82,6 +82,7 @@ from ansible_collections.liftoff.aws.plugins.filter.data_volume_inputs import da
 from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewall_rules_errors
 from ansible_collections.liftoff.aws.plugins.filter.guardrails import guardrails_checks
 from ansible_collections.liftoff.aws.plugins.filter.iptables_extra import iptables_extra_rules_errors
+from ansible_collections.liftoff.aws.plugins.filter.os_baseline import os_baseline_checks
 from ansible_collections.liftoff.aws.plugins.filter.sshd_options import sshd_extra_options_errors
 
 # The commercial, GovCloud and China regions and their availability zone letters (Dec 2026).
@@ -569,7 +570,8 @@ def _guardrails(values, regions, errors, warnings):
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
           "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks, "data_volume": data_volume_checks,
-          "autoscaling": _autoscaling, "guardrails": _guardrails}
+          "autoscaling": _autoscaling, "guardrails": _guardrails,
+          "os_baseline": os_baseline_checks}
 
 
 def input_report(values, role, spec=None, extra_regions=None):

@@ -63,6 +63,16 @@ def test_harden_alone_checks_sshd_before_iptables_changes_the_host(run, aws):
     assert_refused_untouched(result, aws, "sshd_port is 70000")
 
 
+def test_os_baseline_refuses_a_bad_sysctl_key_window_and_ignoreip_before_any_change(run, aws):
+    # os_baseline comes last in harden.yml, the last step of site.yml: all three refused at once, by name
+    result = run(SITE, {"os_baseline_sysctl_extra": {"net ipv4 tcp_syncookies": 1},
+                        "os_baseline_updates_reboot_window": "25:00-03:00",
+                        "os_baseline_fail2ban_ignoreip": ["office.example.com"]})
+    assert_refused_untouched(result, aws, "os_baseline_sysctl_extra: 'net ipv4 tcp_syncookies' is not a sysctl key",
+                             "os_baseline_updates_reboot_window: reboot window '25:00-03:00' is not HH:MM-HH:MM",
+                             "os_baseline_fail2ban_ignoreip[0]: 'office.example.com' is not an IP address or CIDR")
+
+
 # Finding 3: a string where a list is expected is refused by name, whatever step it belongs to.
 def test_a_scalar_where_a_list_is_expected_is_refused_by_name(run, aws):
     result = run(SITE, {"network_db_ports": 3306})

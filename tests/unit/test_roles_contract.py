@@ -110,7 +110,7 @@ def test_the_stage_comes_first_in_site_and_harden():
 
 # The host roles' one OS idiom (liftoff.aws.os_settings): meta/main.yml's platforms are the support gate,
 # vars/<OS>.yml files hold the OS options, and the defaults read them from __<role>_os.
-HOST_ROLES = ("iptables", "sshd")
+HOST_ROLES = ("iptables", "os_baseline", "sshd")
 # Facts of every platform the roles claim, as the min fact subset reports them.
 PLATFORM_FACTS = {
     ("Debian", "bookworm"): {"os_family": "Debian", "distribution_major_version": "12"},
