@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import posixpath
 import re
 from collections.abc import Mapping
 
@@ -106,6 +108,31 @@ def os_baseline_mount_plan(wanted, mounts):
     return plan
 
 
+def os_baseline_file_plan(specs, contents, checksums, dirs):
+    """The files whose rendered content differs from the host's (by SHA-1), and the directories they need."""
+    if len(specs or []) != len(contents or []):
+        raise AnsibleFilterError("os_baseline_file_plan: %d files but %d contents" % (len(specs or []), len(contents or [])))
+    write, missing_dirs = [], []
+    for spec, content in zip(specs or [], contents or []):
+        text = str(content)
+        if hashlib.sha1(text.encode("utf-8")).hexdigest() == (checksums or {}).get(spec["dest"]):
+            continue
+        item = {"dest": spec["dest"], "content": text, "mode": spec.get("mode", "0644")}
+        if spec.get("validate"):
+            item["validate"] = spec["validate"]
+        write.append(item)
+        parent = posixpath.dirname(spec["dest"])
+        if parent not in (dirs or []) and parent not in missing_dirs:
+            missing_dirs.append(parent)
+    return {"write": write, "dirs": missing_dirs, "dests": [item["dest"] for item in write]}
+
+
+def os_baseline_login_defs_plan(wanted, current):
+    """The login.defs keys whose value on the host (the probe's) is not the wanted one, as key/value items."""
+    return [{"key": key, "value": str(value)} for key, value in sorted((wanted or {}).items())
+            if (current or {}).get(key) != str(value)]
+
+
 def _address_errors(name, entries):
     errors = []
     for index, entry in enumerate(entries or []):
@@ -204,7 +231,20 @@ def os_baseline_host_facts(stdout):
             services[parts[0]] = {"active": parts[1] if len(parts) > 1 else "", "enabled": parts[2] if len(parts) > 2 else ""}
     group = "".join(sections.get("group", [])).strip()
     ra = "".join(sections.get("ra", [])).strip()
+    login_defs = {}
+    for line in sections.get("login-defs", []):
+        parts = line.split(None, 1)
+        if len(parts) == 2:
+            login_defs[parts[0]] = parts[1].strip()
+    checksums = {}
+    for line in sections.get("checksums", []):
+        parts = line.split(None, 1)
+        if len(parts) == 2:
+            checksums[parts[1].strip()] = parts[0]
     return {
+        "checksums": checksums,
+        "login_defs": login_defs,
+        "dirs": sorted(line.strip() for line in sections.get("dirs", []) if line.strip()),
         "container": container not in ("", "none"),
         "container_type": container if container not in ("", "none") else "",
         "ra_default_route": ra.isdigit() and int(ra) > 0,
@@ -233,4 +273,6 @@ class FilterModule(object):
             "os_baseline_missing_by_feature": os_baseline_missing_by_feature,
             "os_baseline_features_missing": os_baseline_features_missing,
             "os_baseline_mount_plan": os_baseline_mount_plan,
+            "os_baseline_file_plan": os_baseline_file_plan,
+            "os_baseline_login_defs_plan": os_baseline_login_defs_plan,
         }

@@ -9,6 +9,8 @@ expressions the role's tasks use.
 
 from __future__ import annotations
 
+import hashlib
+
 import configparser
 import ipaddress
 import re
@@ -88,33 +90,23 @@ def sysctl_probe(ro=(), missing=(), live=None) -> list[str]:
     return out
 
 
-def _task_expressions():
-    """The expressions the tasks set: present.yml's plan facts and updates_apt.yml's block vars."""
-    exprs = {}
-    for task in _load(ROLE_PATH / "tasks" / "present.yml"):
-        exprs.update({k: v for k, v in (task.get("ansible.builtin.set_fact") or {}).items()
-                      if k in ("__os_baseline_sysctl_plan", "__os_baseline_ignoreip")})
-    for task in _load(ROLE_PATH / "tasks" / "updates_apt.yml"):
-        exprs.update({k: v for k, v in (task.get("vars") or {}).items()
-                      if k in ("__os_baseline_origins", "__os_baseline_window")})
-    assert set(exprs) == {"__os_baseline_sysctl_plan", "__os_baseline_ignoreip", "__os_baseline_origins",
-                          "__os_baseline_window"}, sorted(exprs)
-    return exprs
+PLAN = ("__os_baseline_sysctl_plan", "__os_baseline_ignoreip", "__os_baseline_origins", "__os_baseline_window",
+        "__os_baseline_missing_packages")
 
 
 def variables(platform=DEBIAN, arch="x86_64", probe=None, plan=True, **overrides) -> dict:
-    """The role's variables for one host, with the planned values templated as the tasks set them."""
+    """The role's variables for one host, with the plan (vars/main.yml) templated as the tasks read it."""
     values = {}
     values.update(_load(ROLE_PATH / "defaults" / "main.yml"))
     values.update(ROLE_VARS)
-    values.update({"ansible_managed": "Ansible managed", "ansible_facts": facts(platform, arch),
+    values.update({"ansible_managed": "Ansible managed", "ansible_facts": facts(platform, arch), "ansible_check_mode": False,
                    "__os_baseline_os": os_vars(platform), "role_path": str(ROLE_PATH),
                    "__os_baseline_host": ob.os_baseline_host_facts(probe if probe is not None else probe_output())})
     values.update(overrides)
     templar = Templar(loader=DataLoader(), variables=values)
-    for name, expression in _task_expressions().items() if plan else ():
+    for name in PLAN if plan else ():
         if name not in overrides:
-            values[name] = templar.template(expression)
+            values[name] = templar.template(values[name])
     return values
 
 
@@ -674,9 +666,7 @@ def test_features_missing_and_their_message():
 
 def test_the_missing_packages_fact_matches_the_features():
     values = variables(probe=probe_output(packages=["fail2ban", "auditd"]))
-    expression = next(task["ansible.builtin.set_fact"]["__os_baseline_missing_packages"]
-                      for task in _load(ROLE_PATH / "tasks" / "present.yml")
-                      if "__os_baseline_missing_packages" in (task.get("ansible.builtin.set_fact") or {}))
+    expression = ROLE_VARS["__os_baseline_missing_packages"]
     missing = Templar(loader=DataLoader(), variables=values).template(expression)
     assert "fail2ban" not in missing and "auditd" not in missing
     assert {"python3-systemd", "unattended-upgrades", "libpam-pwquality", "systemd-timesyncd"} <= set(missing)
@@ -792,3 +782,38 @@ def test_a_bad_fail2ban_admin_source_is_refused():
 def test_an_empty_sysctl_value_is_refused():
     report = input_report(default_inputs(os_baseline_sysctl_extra={"vm.swappiness": None}), "os_baseline", SPEC)
     assert report["errors"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The no-op path: files compared by SHA-1, login.defs by value
+
+
+def test_a_file_whose_sha1_matches_the_host_is_not_written_and_a_new_one_needs_its_directory():
+    specs = [{"dest": "/etc/issue", "src": "banner.j2"}, {"dest": "/etc/new.d/x.conf", "src": "x.j2", "mode": "0640", "validate": "v %s"}]
+    same = hashlib.sha1(b"hello\n").hexdigest()
+    plan = ob.os_baseline_file_plan(specs, ["hello\n", "x = 1\n"], {"/etc/issue": same}, ["/etc"])
+    assert plan["dests"] == ["/etc/new.d/x.conf"]
+    assert plan["write"] == [{"dest": "/etc/new.d/x.conf", "content": "x = 1\n", "mode": "0640", "validate": "v %s"}]
+    assert plan["dirs"] == ["/etc/new.d"]
+    changed = ob.os_baseline_file_plan(specs[:1], ["hello again\n"], {"/etc/issue": same}, ["/etc"])
+    assert changed["dests"] == ["/etc/issue"] and changed["dirs"] == []
+    with pytest.raises(AnsibleFilterError):
+        ob.os_baseline_file_plan(specs, ["only one"], {}, [])
+
+
+def test_login_defs_plan_lists_only_keys_whose_value_differs():
+    wanted = {"UMASK": "027", "PASS_MAX_DAYS": 365, "PASS_MIN_DAYS": 1}
+    assert ob.os_baseline_login_defs_plan(wanted, {"UMASK": "022", "PASS_MAX_DAYS": "365"}) == [
+        {"key": "PASS_MIN_DAYS", "value": "1"}, {"key": "UMASK", "value": "027"}]
+    assert ob.os_baseline_login_defs_plan(wanted, {"UMASK": "027", "PASS_MAX_DAYS": "365", "PASS_MIN_DAYS": "1"}) == []
+
+
+def test_every_wanted_file_is_rendered_and_a_probe_with_their_checksums_plans_no_write():
+    values = variables(DEBIAN)
+    templar = Templar(loader=DataLoader(), variables=values)
+    specs = templar.template(trust_as_template("{{ __os_baseline_file_specs }}"))
+    dests = [spec["dest"] for spec in specs]
+    assert "/etc/sysctl.d/60-liftoff-os-baseline.conf" in dests and "/etc/fail2ban/jail.d/60-liftoff-sshd.local" in dests
+    contents = [templar.template(trust_as_template((TEMPLATES / spec["src"]).read_text())) for spec in specs]
+    checksums = {dest: hashlib.sha1(text.encode()).hexdigest() for dest, text in zip(dests, contents)}
+    assert ob.os_baseline_file_plan(specs, contents, checksums, sorted({d.rsplit("/", 1)[0] for d in dests}))["write"] == []
