@@ -30,7 +30,8 @@ description:
     V(iptables), V(sshd), V(ec2_host) (host names, instance type C(family.size), AMI ID, subnet and group IDs,
     the data device never the root one, volume sizes, snapshot time and retention, the public key),
     V(alarms), V(data_volume) and V(autoscaling) (load balancer name length, sizes, health check path,
-    the certificate's region, the pinned template version); other roles get the type checks only. A role other than V(liftoff)
+    the certificate's region, the pinned template version), V(dns) (the zone's name, record names inside it, TTLs,
+    the zone file parsed); other roles get the type checks only. A role other than V(liftoff)
     given C(liftoff_project), C(liftoff_env) or C(liftoff_region) gets the shared checks too.
   - The role checks run only when the type checks found nothing (they assume the types are right).
 positional: _input, role, spec
@@ -79,6 +80,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.liftoff.aws.plugins.filter.alarms_inputs import alarms_checks
 from ansible_collections.liftoff.aws.plugins.filter.autoscaling import autoscaling_checks
 from ansible_collections.liftoff.aws.plugins.filter.data_volume_inputs import data_volume_checks
+from ansible_collections.liftoff.aws.plugins.filter.dns import dns_checks
 from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewall_rules_errors
 from ansible_collections.liftoff.aws.plugins.filter.guardrails import guardrails_checks
 from ansible_collections.liftoff.aws.plugins.filter.iptables_extra import iptables_extra_rules_errors
@@ -571,7 +573,7 @@ SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
           "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks, "data_volume": data_volume_checks,
           "autoscaling": _autoscaling, "guardrails": _guardrails,
-          "os_baseline": os_baseline_checks}
+          "os_baseline": os_baseline_checks, "dns": dns_checks}
 
 
 def input_report(values, role, spec=None, extra_regions=None):
