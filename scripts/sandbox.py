@@ -146,7 +146,10 @@ def summary(emu: Emulator) -> None:
         "auto scaling groups": len(autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]),
         "alarms": len(cloudwatch.describe_alarms()["MetricAlarms"]),
     }
-    counts["edge"] = {"buckets": len(s3.list_buckets()["Buckets"])}
+    route53 = emu.client("route53", REGION)
+    zones = route53.list_hosted_zones()["HostedZones"]
+    counts["edge"] = {"buckets": len(s3.list_buckets()["Buckets"]), "hosted zones": len(zones),
+                      "record sets": sum(z.get("ResourceRecordSetCount", 0) for z in zones)}
     for step, items in counts.items():
         say(f"  {step:8} " + ", ".join(f"{name}: {n}" for name, n in items.items()))
     say("explore: source .sandbox/env && aws --endpoint-url \"$(cat .sandbox/endpoint)\" s3 ls")
