@@ -27,9 +27,10 @@ description:
   - Check mode and diff are supported; check mode calls no write API.
   - Why a module of our own - M(amazon.aws.route53) changes one record set per task and call (batches are
     U(https://github.com/ansible-collections/amazon.aws/issues/1971), open), so importing a zone of fifty records
-    is fifty tasks, and it cannot refuse a CNAME conflict before the first write; M(amazon.aws.route53_zone) makes
-    four to five reads a run (C(ListHostedZones) over every zone of the account, C(GetHostedZone), C(GetDNSSEC),
-    C(ListTagsForResource)) and tags whatever zone it finds, so an adopted zone would look like one it made.
+    is fifty tasks, and it cannot refuse a CNAME conflict before the first write; M(amazon.aws.route53_zone), by its
+    code, makes at least five reads a run (C(ListHostedZones) over every zone of the account, C(GetHostedZone),
+    C(GetDNSSEC) twice, C(ListTagsForResource)) and tags whatever zone it finds, so an adopted zone would look like
+    one it made.
 author:
   - liftoff maintainers (@liftoff)
 options:
