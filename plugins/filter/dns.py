@@ -11,25 +11,21 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.liftoff.aws.plugins.filter.zonefile import zonefile_records
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import MAX_TTL
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import RECORD_TYPES
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import fqdn
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import name_in_zone
 
 LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
-RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS", "PTR", "SPF", "SRV", "SSHFP", "SVCB",
-                "TLSA", "TXT")
-MAX_TTL = 2147483647
 # CloudFront's hosted zone, the same in every partition's commercial regions (Route 53 alias targets).
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
-
-
-def _fqdn(name):
-    name = str(name).strip().lower()
-    return name if name.endswith(".") else name + "."
 
 
 def domain_problem(name):
     """Why ``name`` is not a domain name Route 53 would host, or None."""
     if not isinstance(name, str) or not name.strip(". "):
         return "not a domain name"
-    full = _fqdn(name)
+    full = fqdn(name)
     if len(full) > 254:
         return "longer than 253 characters"
     labels = full[:-1].split(".")
@@ -39,15 +35,6 @@ def domain_problem(name):
         if not LABEL.match(label):
             return "label %r is not 1-63 letters, digits, hyphens or underscores" % label
     return None
-
-
-def inside(name, zone):
-    """Route 53's form of a listed name (@ = the apex), or None when it is outside the zone."""
-    zone = _fqdn(zone)
-    if str(name).strip() == "@":
-        return zone
-    full = _fqdn(name)
-    return full if full == zone or full.endswith("." + zone) else None
 
 
 def _ttl_problem(ttl):
@@ -61,8 +48,8 @@ def _record_problems(record, index, zone, where):
     if not isinstance(record, Mapping):
         return ["%s[%d] is not a dict of name, type and values (or alias)" % (where, index)]
     label = "%s[%d] (%s %s)" % (where, index, record.get("name"), record.get("type"))
-    if inside(record.get("name", ""), zone) is None:
-        problems.append("%s: the name is not inside the zone %s" % (label, _fqdn(zone)))
+    if name_in_zone(record.get("name", ""), zone) is None:
+        problems.append("%s: the name is not inside the zone %s" % (label, fqdn(zone)))
     if record.get("type") not in RECORD_TYPES:
         problems.append("%s: type must be one of %s" % (label, ", ".join(RECORD_TYPES)))
     has_values, has_alias = bool(record.get("values")), bool(record.get("alias"))
@@ -99,8 +86,8 @@ def dns_checks(values, regions, errors, warnings):
     for index, record in enumerate(values.get("dns_records") or []):
         errors.extend(_record_problems(record, index, zone, "dns_records"))
     app = values.get("dns_app_name") or ""
-    if app and inside(app, zone) is None:
-        errors.append("dns_app_name is %r: it is not inside the zone %s (dns_zone)" % (app, _fqdn(zone)))
+    if app and name_in_zone(app, zone) is None:
+        errors.append("dns_app_name is %r: it is not inside the zone %s (dns_zone)" % (app, fqdn(zone)))
     for index, address in enumerate(values.get("dns_app_addresses") or []):
         try:
             ipaddress.ip_address(str(address))
@@ -121,7 +108,7 @@ def dns_checks(values, regions, errors, warnings):
 def _app_records(zone, app):
     """The app's record sets: an alias to the load balancer (A, and AAAA when it is dual-stack) or A/AAAA records
     of the hosts' addresses. Empty while the target is not known yet (a check run before the compute step made it)."""
-    name = inside(app.get("name") or "", zone)
+    name = name_in_zone(app.get("name") or "", zone)
     if not name:
         return []
     if app.get("target") == "load_balancer":
@@ -152,9 +139,9 @@ def dns_record_sets(imported, zone, records=None, app=None):
     sources = [("zone file", imported), ("dns_records", records or []), ("dns_app_name", _app_records(zone, app or {}))]
     for source, entries in sources:
         for entry in entries:
-            name = inside(entry["name"], zone)
+            name = name_in_zone(entry["name"], zone)
             if name is None:
-                raise AnsibleFilterError("%s: %s is not inside the zone %s" % (source, entry["name"], _fqdn(zone)))
+                raise AnsibleFilterError("%s: %s is not inside the zone %s" % (source, entry["name"], fqdn(zone)))
             key = (name, entry["type"])
             if source != "zone file":
                 # an imported set this entry replaces, or cannot sit beside (a CNAME and anything else)

@@ -13,6 +13,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import RECORD_TYPES
+
 try:
     import dns.exception
     import dns.name
@@ -30,9 +32,8 @@ else:
     _TOKENIZER = dns.tokenizer.Tokenizer
     _READER = dns.zonefile.Reader
 
-# The record types Route 53 holds (its ChangeResourceRecordSets RRType list).
-ROUTE53_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV",
-                 "SSHFP", "SVCB", "TLSA", "TXT")
+# The record types Route 53 holds (its ChangeResourceRecordSets RRType list): ours, and the zone's own SOA.
+ROUTE53_TYPES = RECORD_TYPES + ("SOA",)
 # Character strings of these types are split at 255 octets (RFC 1035 3.3); Route 53 refuses a longer one.
 STRING_TYPES = ("TXT", "SPF")
 MAX_STRING = 255

@@ -227,33 +227,17 @@ from ansible_collections.liftoff.aws.plugins.module_utils.core import owner_tags
 from ansible_collections.liftoff.aws.plugins.module_utils.core import paginate_all
 from ansible_collections.liftoff.aws.plugins.module_utils.core import result
 from ansible_collections.liftoff.aws.plugins.module_utils.core import run_state
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import MAX_TTL
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import RECORD_TYPES
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import fqdn
+from ansible_collections.liftoff.aws.plugins.module_utils.route53 import name_in_zone
 
-RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "MX", "NAPTR", "NS", "PTR", "SPF", "SRV", "SSHFP", "SVCB",
-                "TLSA", "TXT")
 # Types whose values hold domain names (compared without regard to case).
 NAME_VALUE_TYPES = ("CNAME", "NS", "PTR", "MX", "SRV")
 # Route 53's limits per ChangeResourceRecordSets call: 1000 ResourceRecord elements, 32000 characters of values
 # (an UPSERT counts twice). Batches stay well inside both.
 BATCH_RECORDS = 400
 BATCH_CHARACTERS = 15000
-MAX_TTL = 2147483647
-
-
-def fqdn(name):
-    """Lower case with one final dot; Route 53's \\052 for a leading * read back as *."""
-    name = str(name).strip().lower()
-    name = name if name.endswith(".") else name + "."
-    if name.startswith("\\052"):
-        name = "*" + name[4:]
-    return name
-
-
-def record_name(name, zone):
-    """A listed name as Route 53 holds it, or None when it is outside the zone."""
-    if str(name).strip() == "@":
-        return zone
-    full = fqdn(name)
-    return full if full == zone or full.endswith("." + zone) else None
 
 
 def _value(rtype, value):
@@ -334,7 +318,7 @@ def check_params(module):
     if params["max_ttl"] < 0 or params["max_ttl"] > MAX_TTL:
         problems.append("max_ttl must be 0 (no cap) to %d seconds" % MAX_TTL)
     for record in params["records"]:
-        name = record_name(record["name"], zone)
+        name = name_in_zone(record["name"], zone)
         rtype = record["type"]
         if name is None:
             problems.append("record %s %s is not inside the zone %s" % (record["name"], rtype, zone))
