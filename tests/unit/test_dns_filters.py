@@ -12,7 +12,7 @@ from ansible_collections.liftoff.aws.plugins.filter.input_report import input_re
 from tests.harness.paths import REPO_ROOT
 
 SPEC = yaml.safe_load((REPO_ROOT / "roles/dns/meta/argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
-ZONE_FILE = (REPO_ROOT / "inventories/sandbox/files/example.test.zone").read_text()
+ZONE_FILE = (REPO_ROOT / "examples/sandbox/example.test.zone").read_text()
 IMPORTED = [
     {"name": "example.test.", "type": "A", "ttl": 300, "values": ["192.0.2.10"]},
     {"name": "www.example.test.", "type": "CNAME", "ttl": 3600, "values": ["example.test."]},
