@@ -53,6 +53,16 @@ class PlaybookResult:
     def failed(self) -> int:
         return self.total("failed") + self.total("unreachable")
 
+    def facts(self, marker: str) -> dict:
+        """The facts a test playbook printed as one ``debug`` line ``<MARKER>_FACTS=<json>``.
+
+        The playbook must run with ANSIBLE_CALLBACK_RESULT_FORMAT=json, so the line is one JSON string.
+        """
+        prefix = f"{marker}_FACTS="
+        match = re.search(r'"msg": ("%s.*")$' % re.escape(prefix), self.stdout, re.MULTILINE)
+        assert match, str(self)
+        return json.loads(json.loads(match.group(1)).removeprefix(prefix))
+
     def __str__(self) -> str:  # shown by pytest on assertion failures
         return f"rc={self.rc} recap={json.dumps(self.recap)}\n--- stdout ---\n{self.stdout[-6000:]}\n--- stderr ---\n{self.stderr[-3000:]}"
 

@@ -3,9 +3,6 @@ nothing made by hand is touched. One playbook run per lifecycle stage."""
 
 from __future__ import annotations
 
-import json
-import re
-
 from tests.harness.owned import READS_PER_RESOURCE_GOAL
 from tests.harness.paths import REPO_ROOT
 
@@ -51,12 +48,6 @@ def _owned(emu) -> int:
     return count
 
 
-def _facts(result) -> dict:
-    match = re.search(r'"msg": ("ALARMS_FACTS=.*")$', result.stdout, re.MULTILINE)
-    assert match, result
-    return json.loads(json.loads(match.group(1)).removeprefix("ALARMS_FACTS="))
-
-
 def _emails(sns, arn) -> set[str]:
     return {s["Endpoint"] for s in sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]}
 
@@ -83,7 +74,7 @@ def test_alarms_lifecycle(playbook, aws):
     # -- create ---------------------------------------------------------------------------------------
     result = playbook(PLAYBOOK, extra_vars=variables, env=env)
     assert result.rc == 0, result
-    facts = _facts(result)
+    facts = result.facts("ALARMS")
     topic = facts["topic_arn"]
     assert topic.endswith(f":{PREFIX}-alarms")
     assert _emails(sns, topic) == set(EMAILS)
@@ -121,7 +112,7 @@ def test_alarms_lifecycle(playbook, aws):
     reads = [str(c) for c in calls if c.is_read]
     assert len(reads) <= READS_PER_RESOURCE_GOAL * owned, (len(reads), owned, sorted(reads))
     print(f"no-op: {len(reads)} reads for {owned} resources")
-    assert _facts(result)["topic_arn"] == topic
+    assert result.facts("ALARMS")["topic_arn"] == topic
 
     # -- modify: CPU threshold down and the action to stop, NetworkIn by anomaly band, web-3 and one
     #    address removed -----------------------------------------------------------------------------
@@ -145,7 +136,7 @@ def test_alarms_lifecycle(playbook, aws):
     assert [m.get("Expression") for m in network["Metrics"] if m["Id"] == "band"] == [
         "ANOMALY_DETECTION_BAND(metric, 4)"]
     assert _emails(sns, topic) == {EMAILS[0]}
-    assert len(_facts(result)["names"]) == 2 * 4 + 3
+    assert len(result.facts("ALARMS")["names"]) == 2 * 4 + 3
     deleted = sorted(c.operation for c in aws.writes() if c.operation == "DeleteAlarms")
     assert deleted == ["DeleteAlarms"]  # web-3's four alarms in one call
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import re
 
 from tests.harness.owned import READS_PER_RESOURCE_CEILING, resources
 from tests.harness.paths import REPO_ROOT
@@ -64,12 +63,6 @@ def _variables(net: dict, version: int = 1, **extra) -> dict:
             "autoscaling_wait_for_instances": False, **extra}
 
 
-def _facts(result) -> dict:
-    match = re.search(r'"msg": ("AUTOSCALING_FACTS=.*")$', result.stdout, re.MULTILINE)
-    assert match, result
-    return json.loads(json.loads(match.group(1)).removeprefix("AUTOSCALING_FACTS="))
-
-
 def test_create_noop_new_version_teardown(playbook, aws):
     net = _setup(aws)
     certificate = _certificate(aws)
@@ -87,7 +80,7 @@ def test_create_noop_new_version_teardown(playbook, aws):
     # -- create --------------------------------------------------------------------------------------------
     result = playbook(PLAYBOOK, env=ENV, extra_vars=variables)
     assert result.rc == 0, str(result)
-    facts = _facts(result)
+    facts = result.facts("AUTOSCALING")
     [balancer] = elb.describe_load_balancers(Names=[f"{PREFIX}-web"])["LoadBalancers"]
     assert balancer["Scheme"] == "internet-facing"
     assert sorted(z["SubnetId"] for z in balancer["AvailabilityZones"]) == sorted(net["subnets"]["public"])
@@ -138,7 +131,7 @@ def test_create_noop_new_version_teardown(playbook, aws):
     reads = len(aws.reads())
     assert reads <= READS_PER_RESOURCE_CEILING["autoscaling"] * owned, "\n".join(str(c) for c in aws.reads())
     print(f"no-op: {reads} reads for {owned} resources")
-    assert _facts(result) == facts
+    assert result.facts("AUTOSCALING") == facts
 
     # -- check mode on the built group: nothing to predict -------------------------------------------------
     result = playbook(PLAYBOOK, env=ENV, check=True, extra_vars=variables)

@@ -5,7 +5,6 @@ cutover; a bad zone file refused before any call; and a teardown that leaves a h
 from __future__ import annotations
 
 import json
-import re
 
 from tests.harness.owned import READS_PER_RESOURCE_GOAL, dns_resources
 from tests.harness.paths import REPO_ROOT
@@ -14,12 +13,6 @@ PLAYBOOK = REPO_ROOT / "tests" / "integration" / "playbooks" / "dns.yml"
 ZONE = "example.test."
 TAGS = {"Project": "liftoff-demo", "Environment": "sandbox", "ManagedBy": "liftoff"}
 ENV = {"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
-
-
-def _facts(result) -> dict:
-    match = re.search(r'"msg": ("DNS_FACTS=.*")$', result.stdout, re.MULTILINE)
-    assert match, str(result)
-    return json.loads(json.loads(match.group(1)).removeprefix("DNS_FACTS="))
 
 
 def _zones(r53) -> dict[str, str]:
@@ -63,7 +56,7 @@ def test_dns_lifecycle(playbook, aws, tmp_path):
     # -- create: the zone, the imported records, the app's alias ----------------------------------------
     result = playbook(PLAYBOOK, env=ENV)
     assert result.rc == 0 and result.changed == 1, str(result)
-    facts = _facts(result)
+    facts = result.facts("DNS")
     zone_id = _zones(r53)[ZONE]
     assert facts["zone_id"] == zone_id and facts["name_servers"]
     assert "name servers to set at the registrar: " + " ".join(facts["name_servers"]) in result.stdout

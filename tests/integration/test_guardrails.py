@@ -5,7 +5,6 @@ touched. One playbook run per lifecycle stage."""
 from __future__ import annotations
 
 import json
-import re
 
 import botocore.exceptions
 
@@ -24,12 +23,6 @@ TAGS = {"Project": "liftoff-demo", "Environment": "sandbox", "ManagedBy": "lifto
 OUR_TAGS = dict(TAGS, LiftoffRole="guardrails")
 EMAILS = ["ops@example.com"]
 ENV = {"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
-
-
-def _facts(result) -> dict:
-    match = re.search(r'"msg": ("GUARDRAILS_FACTS=.*")$', result.stdout, re.MULTILINE)
-    assert match, str(result)
-    return json.loads(json.loads(match.group(1)).removeprefix("GUARDRAILS_FACTS="))
 
 
 def _alarms(cw) -> dict[str, dict]:
@@ -75,7 +68,7 @@ def test_guardrails_lifecycle(playbook, aws):
     # -- create ---------------------------------------------------------------------------------------
     result = playbook(PLAYBOOK, extra_vars=variables, env=ENV)
     assert result.rc == 0, str(result)
-    facts = _facts(result)
+    facts = result.facts("GUARDRAILS")
     assert facts["trail_arn"] == f"arn:aws:cloudtrail:eu-west-1:{ACCOUNT}:trail/{TRAIL}"
     made = {t["Name"]: t for t in trail.describe_trails()["trailList"]}
     assert set(made) == {"hand-made", TRAIL}

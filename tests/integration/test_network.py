@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 
 import pytest
 
@@ -50,13 +49,6 @@ def _groups(ec2, vpc_id: str) -> dict[str, dict]:
 
 def _our_vpcs(ec2) -> list[dict]:
     return ec2.describe_vpcs(Filters=_our_filters())["Vpcs"]
-
-
-def _facts(result) -> dict:
-    """The facts the play printed (run with ANSIBLE_CALLBACK_RESULT_FORMAT=json)."""
-    match = re.search(r'"msg": ("NETWORK_FACTS=.*")$', result.stdout, re.MULTILINE)
-    assert match, result
-    return json.loads(json.loads(match.group(1)).removeprefix("NETWORK_FACTS="))
 
 
 def _sids(endpoint: dict) -> dict:
@@ -163,7 +155,7 @@ def test_create_noop_modify_teardown(playbook, aws):
     assert [c for c in calls if c.is_write] == []
     reads = [str(c) for c in calls if c.is_read]
     assert len(reads) / owned <= READS_PER_RESOURCE_CEILING["network"], (len(reads), owned, sorted(reads))
-    facts = _facts(result)
+    facts = result.facts("NETWORK")
     assert facts["vpc_id"] == vpc_id
     assert facts["public"] == [s["SubnetId"] for s in sorted(public, key=lambda s: s["AvailabilityZone"])]
     assert facts["private"] == [s["SubnetId"] for s in sorted(private, key=lambda s: s["AvailabilityZone"])]
