@@ -23,6 +23,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.liftoff.aws.plugins.module_utils.core import partition_of
+
 # Instance alarm kinds, in the order the role lists them.
 INSTANCE_KINDS = ("system-check", "instance-check", "cpu-high", "network-in-high")
 GROUP_KINDS = ("asg-cpu-high", "alb-5xx", "alb-unhealthy-hosts")
@@ -30,17 +32,9 @@ EC2_ACTIONS = ("reboot", "stop", "terminate", "recover")
 PENDING = ("PendingConfirmation", "pending confirmation")
 
 
-def _partition(region):
-    if str(region).startswith("cn-"):
-        return "aws-cn"
-    if str(region).startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def ec2_action(region, action):
     """The CloudWatch alarm action that makes EC2 reboot, stop, terminate or recover the instance."""
-    return "arn:%s:automate:%s:ec2:%s" % (_partition(region), region, action)
+    return "arn:%s:automate:%s:ec2:%s" % (partition_of(region), region, action)
 
 
 def _alarm(name, description, namespace, metric, dimensions, statistic, period, evaluations, comparison,

@@ -66,6 +66,15 @@ HINTS = {
 }
 
 
+def partition_of(region):
+    """The ARN partition of a region: aws-cn for China, aws-us-gov for GovCloud, aws elsewhere."""
+    if str(region).startswith("cn-"):
+        return "aws-cn"
+    if str(region).startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 class LiftoffAWSError(AnsibleAWSError):
     """A failed AWS call, with the message a user should read (``Could not <description>``)."""
 
