@@ -142,6 +142,9 @@ class Emulator:
             "MOTO_ENABLE_RECORDING": "true",
             "MOTO_RECORDER_FILEPATH": str(self.recording),
             "LIFTOFF_MOTO_ROOT_ACCESS_KEYS": ROOT_KEY_ID,
+            # ACM issues a requested certificate this many seconds after the request (moto's default is 60): the
+            # cdn role's wait is exercised - pending first, then issued - without a minute of idling.
+            "MOTO_ACM_VALIDATION_WAIT": "3",
             "PYTHONPATH": str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         })
         self.recording.write_text("")

@@ -616,3 +616,166 @@ def patch_delete_trail_by_arn() -> None:
 
 
 PATCHES.append(patch_delete_trail_by_arn)
+
+
+def patch_policy_statement_unmet_condition() -> None:
+    """A bucket policy statement whose Condition is not met does not apply (neither allows nor denies).
+
+    AWS documents (IAM user guide, "IAM JSON policy elements: Condition" and "Policy evaluation logic")
+    that a statement is in effect only when its conditions are true, and that a condition on a key the
+    request does not carry is false (``...IfExists`` operators and ``Null`` aside). moto 5.2.5 passes S3
+    requests no condition keys and counts a condition on a missing key as met, so the usual TLS-only
+    statement (Deny ``*`` when ``aws:SecureTransport`` is false) refuses every PutObject and GetObject,
+    which a TLS request on AWS never meets. Here a statement with a condition on a key the request does not
+    carry does not apply; the rest is moto's own evaluation.
+    """
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+    original = IAMPolicyStatement.is_action_permitted
+    if getattr(original, "_liftoff_patched", False):
+        return
+
+    def _key_missing(statement, incoming):  # type: ignore[no-untyped-def]
+        for operator, values in (statement.get("Condition") or {}).items():
+            if operator.endswith("IfExists") or operator == "Null":
+                continue
+            if any(key not in (incoming or {}) for key in values):
+                return True
+        return False
+
+    def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):  # type: ignore[no-untyped-def]
+        if _key_missing(self._statement, incoming_condition_values):
+            return PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    is_action_permitted._liftoff_patched = True  # type: ignore[attr-defined]
+    IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_policy_statement_unmet_condition)
+
+
+def patch_logging_target_policy_with_string_principal() -> None:
+    """PutBucketLogging to a target bucket whose policy has a statement with ``"Principal": "*"``.
+
+    AWS documents (S3 user guide, "Enabling Amazon S3 server access logging" - permissions for log delivery) that
+    the target bucket's policy grants ``s3:PutObject`` to ``logging.s3.amazonaws.com``; other statements of the
+    policy, like the usual TLS-only Deny with ``"Principal": "*"``, do not matter. moto 5.2.5 reads every
+    statement's Principal as a dict and answers HTTP 500 on the first string one. Here statements whose Principal
+    is not a dict are skipped, and the logging grant is found as moto finds it (Resource the bucket, its ``/*`` or
+    the log prefix's ``*``; Action ``s3:PutObject`` alone or in a list).
+    """
+    import json
+
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket._log_permissions_enabled_policy
+    if getattr(original, "_liftoff_patched", False):
+        return
+
+    def _log_permissions_enabled_policy(target_bucket, target_prefix):  # type: ignore[no-untyped-def]
+        if not target_bucket.policy:
+            return False
+        arn = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}"
+        allowed = {arn, arn + "/*", f"{arn}/{target_prefix or ''}*"}
+        for statement in json.loads(target_bucket.policy.decode())["Statement"]:
+            principal = statement.get("Principal")
+            actions = statement.get("Action", [])
+            resources = statement.get("Resource", [])
+            if (isinstance(principal, dict) and principal.get("Service") == "logging.s3.amazonaws.com"
+                    and statement.get("Effect") == "Allow"
+                    and "s3:PutObject" in ([actions] if isinstance(actions, str) else actions)
+                    and allowed & set([resources] if isinstance(resources, str) else resources)):
+                return True
+        return False
+
+    _log_permissions_enabled_policy._liftoff_patched = True  # type: ignore[attr-defined]
+    FakeBucket._log_permissions_enabled_policy = staticmethod(_log_permissions_enabled_policy)  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_logging_target_policy_with_string_principal)
+
+
+def patch_cloudfront_distribution_config_round_trip() -> None:
+    """CloudFront GetDistributionConfig answers the configuration it was given.
+
+    AWS documents (CloudFront API reference, Origin, DefaultCacheBehavior, ViewerCertificate) that a distribution
+    keeps an S3 origin's ``S3OriginConfig`` and ``OriginAccessControlId``, the default behavior's
+    ``FunctionAssociations``, and, for an ACM certificate, ``CloudFrontDefaultCertificate: false`` with
+    ``CertificateSource: acm``. moto 5.2.5 drops the first three and always answers the default certificate, so a
+    distribution using origin access control, a CloudFront Function and its own certificate reads back as a
+    different one, and no re-run could ever find it unchanged. Here they are kept as given.
+    """
+    from moto.cloudfront import models
+
+    if getattr(models.Origin.__init__, "_liftoff_patched", False):
+        return
+    origin_init, behaviour_init, certificate_init = (models.Origin.__init__, models.DefaultCacheBehaviour.__init__,
+                                                     models.ViewerCertificate.__init__)
+
+    def origin(self, config):  # type: ignore[no-untyped-def]
+        origin_init(self, config)
+        if "S3OriginConfig" in config:
+            self.s3_origin_config = {"OriginAccessIdentity": config["S3OriginConfig"].get("OriginAccessIdentity", "")}
+        self.origin_access_control_id = config.get("OriginAccessControlId", "")
+
+    def behaviour(self, config):  # type: ignore[no-untyped-def]
+        behaviour_init(self, config)
+        items = (config.get("FunctionAssociations") or {}).get("Items") or []
+        self.function_associations = {"Quantity": len(items), "Items": items} if items else {"Quantity": 0}
+
+    def certificate(self, config):  # type: ignore[no-untyped-def]
+        certificate_init(self, config)
+        if self.acm_certificate_arn:
+            self.cloud_front_default_certificate = False
+            self.certificate_source = "acm"
+
+    for function in (origin, behaviour, certificate):
+        function._liftoff_patched = True  # type: ignore[attr-defined]
+    models.Origin.__init__ = origin  # type: ignore[method-assign]
+    models.DefaultCacheBehaviour.__init__ = behaviour  # type: ignore[method-assign]
+    models.ViewerCertificate.__init__ = certificate  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_cloudfront_distribution_config_round_trip)
+
+
+def patch_cloudfront_function_update_and_publish() -> None:
+    """CloudFront UpdateFunction and PublishFunction.
+
+    AWS documents (CloudFront API reference, UpdateFunction and PublishFunction) that UpdateFunction replaces a
+    function's code and configuration in the DEVELOPMENT stage (``IfMatch`` the current ETag; answers a new ETag and
+    the summary, status UNPUBLISHED), and that PublishFunction copies DEVELOPMENT to LIVE, after which the summary's
+    status is UNASSOCIATED. A distribution can only use a published function. moto 5.2.5 implements neither (HTTP
+    404), so no function could ever go live there.
+    """
+    from moto.cloudfront import models, responses, urls
+    from moto.core.responses import ActionResult
+    from moto.moto_api._internal import mock_random
+
+    if hasattr(responses.CloudFrontResponse, "publish_function"):
+        return
+
+    def _function(self):  # type: ignore[no-untyped-def]
+        return self.backend.describe_function(self._get_param("Name"))
+
+    def update_function(self):  # type: ignore[no-untyped-def]
+        function = _function(self)
+        function.config = self._get_param("FunctionConfig", {}) or function.config
+        function.code = self._get_param("FunctionCode") or function.code
+        function.status = "UNPUBLISHED"
+        function.etag = mock_random.get_random_hex(13).upper()
+        function.last_modified_time = models.utcnow()
+        return ActionResult({"FunctionSummary": function.function_summary, "ETag": function.etag})
+
+    def publish_function(self):  # type: ignore[no-untyped-def]
+        function = _function(self)
+        function.status = "UNASSOCIATED"
+        return ActionResult({"FunctionSummary": function.function_summary})
+
+    responses.CloudFrontResponse.update_function = update_function  # type: ignore[attr-defined]
+    responses.CloudFrontResponse.publish_function = publish_function  # type: ignore[attr-defined]
+    urls.url_paths["{0}/2020-05-31/function/(?P<function_name>[^/]+)/publish$"] = responses.CloudFrontResponse.dispatch
+
+
+PATCHES.append(patch_cloudfront_function_update_and_publish)

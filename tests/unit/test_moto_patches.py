@@ -291,3 +291,107 @@ def test_describe_trails_answers_only_the_trails_named_and_delete_takes_an_arn()
         assert [t["Name"] for t in trail.describe_trails()["trailList"]] == ["second"]
         with pytest.raises(ClientError, match="TrailNotFoundException"):
             trail.delete_trail(Name=first)
+
+
+def test_a_bucket_policy_statement_whose_condition_is_unmet_does_not_apply():
+    # AWS IAM user guide, "IAM JSON policy elements: Condition" and "Policy evaluation logic": a statement
+    # applies only when its conditions are true. A TLS-only Deny must not refuse a request made over TLS,
+    # and an unconditional Deny still refuses.
+    import json
+
+    import pytest
+
+    moto_patches.patch_policy_statement_unmet_condition()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="tls-only")
+        statement = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+        s3.put_object(Bucket="tls-only", Key="index.html", Body=b"hello")
+        assert s3.get_object(Bucket="tls-only", Key="index.html")["Body"].read() == b"hello"
+        statement.pop("Condition")
+        s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+        with pytest.raises(s3.exceptions.ClientError):
+            s3.put_object(Bucket="tls-only", Key="other.html", Body=b"no")
+
+
+def test_access_logging_to_a_bucket_whose_policy_also_denies_plain_http():
+    # AWS S3 user guide, "Enabling Amazon S3 server access logging": the target bucket's policy grants s3:PutObject
+    # to logging.s3.amazonaws.com; its other statements (here the TLS-only Deny, Principal "*") do not matter.
+    import json
+
+    import pytest
+
+    moto_patches.patch_logging_target_policy_with_string_principal()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        for bucket in ("demo-site", "demo-logs"):
+            s3.create_bucket(Bucket=bucket)
+        tls = {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+               "Resource": ["arn:aws:s3:::demo-logs", "arn:aws:s3:::demo-logs/*"],
+               "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        grant = {"Sid": "AccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+                 "Action": "s3:PutObject", "Resource": "arn:aws:s3:::demo-logs/s3/site/*"}
+        s3.put_bucket_policy(Bucket="demo-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": [tls]}))
+        status = {"LoggingEnabled": {"TargetBucket": "demo-logs", "TargetPrefix": "s3/site/"}}
+        with pytest.raises(s3.exceptions.ClientError, match="InvalidTargetBucketForLogging"):
+            s3.put_bucket_logging(Bucket="demo-site", BucketLoggingStatus=status)
+        s3.put_bucket_policy(Bucket="demo-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": [tls, grant]}))
+        s3.put_bucket_logging(Bucket="demo-site", BucketLoggingStatus=status)
+        assert s3.get_bucket_logging(Bucket="demo-site")["LoggingEnabled"]["TargetPrefix"] == "s3/site/"
+
+
+def test_a_distribution_reads_back_its_origin_access_control_function_and_certificate():
+    # AWS CloudFront API reference (Origin, DefaultCacheBehavior, ViewerCertificate): GetDistributionConfig answers
+    # the origin's S3OriginConfig and OriginAccessControlId, the behavior's FunctionAssociations, and an ACM
+    # certificate as CloudFrontDefaultCertificate false, CertificateSource acm.
+    moto_patches.patch_cloudfront_distribution_config_round_trip()
+    function = "arn:aws:cloudfront::123456789012:function/index"
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
+    with mock_aws():
+        cf = boto3.client("cloudfront", region_name="us-east-1")
+        config = {
+            "CallerReference": "x", "Comment": "site", "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "s3", "DomainName": "b.s3.eu-west-1.amazonaws.com",
+                                                  "S3OriginConfig": {"OriginAccessIdentity": ""},
+                                                  "OriginAccessControlId": "E2OAC"}]},
+            "DefaultCacheBehavior": {"TargetOriginId": "s3", "ViewerProtocolPolicy": "redirect-to-https",
+                                     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                                     "FunctionAssociations": {"Quantity": 1, "Items": [
+                                         {"FunctionARN": function, "EventType": "viewer-request"}]}},
+            "ViewerCertificate": {"ACMCertificateArn": certificate, "SSLSupportMethod": "sni-only",
+                                  "MinimumProtocolVersion": "TLSv1.2_2021"},
+        }
+        made = cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+        got = cf.get_distribution_config(Id=made)["DistributionConfig"]
+        origin = got["Origins"]["Items"][0]
+        assert origin["OriginAccessControlId"] == "E2OAC" and origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+        assert got["DefaultCacheBehavior"]["FunctionAssociations"]["Items"] == [
+            {"FunctionARN": function, "EventType": "viewer-request"}]
+        assert (got["ViewerCertificate"]["CloudFrontDefaultCertificate"], got["ViewerCertificate"]["CertificateSource"],
+                got["ViewerCertificate"]["ACMCertificateArn"]) == (False, "acm", certificate)
+        # a distribution on the default certificate still says so
+        config["CallerReference"] = "y"
+        config["ViewerCertificate"] = {"CloudFrontDefaultCertificate": True}
+        other = cf.create_distribution(DistributionConfig=config)["Distribution"]["Id"]
+        assert cf.get_distribution_config(Id=other)["DistributionConfig"]["ViewerCertificate"][
+            "CloudFrontDefaultCertificate"] is True
+
+
+def test_a_cloudfront_function_is_updated_then_published():
+    # AWS CloudFront API reference, UpdateFunction (new code and config, a new ETag, status UNPUBLISHED) and
+    # PublishFunction (DEVELOPMENT copied to LIVE, status UNASSOCIATED until a distribution uses it).
+    moto_patches.patch_cloudfront_function_update_and_publish()
+    with mock_aws():
+        cf = boto3.client("cloudfront", region_name="us-east-1")
+        made = cf.create_function(Name="index", FunctionConfig={"Comment": "v1", "Runtime": "cloudfront-js-2.0"},
+                                  FunctionCode=b"function handler(event) { return event.request; }")
+        updated = cf.update_function(Name="index", IfMatch=made["ETag"], FunctionCode=b"// v2",
+                                     FunctionConfig={"Comment": "v2", "Runtime": "cloudfront-js-2.0"})
+        assert updated["ETag"] != made["ETag"] and updated["FunctionSummary"]["Status"] == "UNPUBLISHED"
+        assert cf.get_function(Name="index")["FunctionCode"].read() == b"// v2"
+        published = cf.publish_function(Name="index", IfMatch=updated["ETag"])
+        assert published["FunctionSummary"]["Status"] == "UNASSOCIATED"
+        assert cf.describe_function(Name="index")["FunctionSummary"]["FunctionConfig"]["Comment"] == "v2"
