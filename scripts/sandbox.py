@@ -148,8 +148,10 @@ def summary(emu: Emulator) -> None:
     }
     route53 = emu.client("route53", REGION)
     zones = route53.list_hosted_zones()["HostedZones"]
-    counts["edge"] = {"buckets": len(s3.list_buckets()["Buckets"]), "hosted zones": len(zones),
-                      "record sets": sum(z.get("ResourceRecordSetCount", 0) for z in zones)}
+    buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    site = [b for b in buckets if b.endswith("-site")]
+    counts["edge"] = {"buckets": len(buckets), "site files": sum(s3.list_objects_v2(Bucket=b)["KeyCount"] for b in site),
+                      "hosted zones": len(zones), "record sets": sum(z.get("ResourceRecordSetCount", 0) for z in zones)}
     for step, items in counts.items():
         say(f"  {step:8} " + ", ".join(f"{name}: {n}" for name, n in items.items()))
     say("explore: source .sandbox/env && aws --endpoint-url \"$(cat .sandbox/endpoint)\" s3 ls")

@@ -31,7 +31,9 @@ description:
     the data device never the root one, volume sizes, snapshot time and retention, the public key),
     V(alarms), V(data_volume) and V(autoscaling) (load balancer name length, sizes, health check path,
     the certificate's region, the pinned template version), V(dns) (the zone's name, record names inside it, TTLs,
-    the zone file parsed); other roles get the type checks only. A role other than V(liftoff)
+    the zone file parsed), V(s3_site) (bucket names, days, the distribution ARNs, the content folder, Cache-Control
+    rules), V(cdn) (the site's names inside the zone and not the dns role's, the certificate covering them, the price
+    class, waits, paths); other roles get the type checks only. A role other than V(liftoff)
     given C(liftoff_project), C(liftoff_env) or C(liftoff_region) gets the shared checks too.
   - The role checks run only when the type checks found nothing (they assume the types are right).
 positional: _input, role, spec
@@ -79,12 +81,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.liftoff.aws.plugins.filter.alarms_inputs import alarms_checks
 from ansible_collections.liftoff.aws.plugins.filter.autoscaling import autoscaling_checks
+from ansible_collections.liftoff.aws.plugins.filter.cdn import cdn_checks
 from ansible_collections.liftoff.aws.plugins.filter.data_volume_inputs import data_volume_checks
 from ansible_collections.liftoff.aws.plugins.filter.dns import dns_checks
 from ansible_collections.liftoff.aws.plugins.filter.firewall_rules import firewall_rules_errors
 from ansible_collections.liftoff.aws.plugins.filter.guardrails import guardrails_checks
 from ansible_collections.liftoff.aws.plugins.filter.iptables_extra import iptables_extra_rules_errors
 from ansible_collections.liftoff.aws.plugins.filter.os_baseline import os_baseline_checks
+from ansible_collections.liftoff.aws.plugins.filter.s3_site import s3_site_checks
 from ansible_collections.liftoff.aws.plugins.filter.sshd_options import sshd_extra_options_errors
 
 # The commercial, GovCloud and China regions and their availability zone letters (Dec 2026).
@@ -573,7 +577,7 @@ SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
           "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks, "data_volume": data_volume_checks,
           "autoscaling": _autoscaling, "guardrails": _guardrails,
-          "os_baseline": os_baseline_checks, "dns": dns_checks}
+          "os_baseline": os_baseline_checks, "dns": dns_checks, "s3_site": s3_site_checks, "cdn": cdn_checks}
 
 
 def input_report(values, role, spec=None, extra_regions=None):
