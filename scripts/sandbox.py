@@ -150,7 +150,9 @@ def summary(emu: Emulator) -> None:
     zones = route53.list_hosted_zones()["HostedZones"]
     buckets = [b["Name"] for b in s3.list_buckets()["Buckets"]]
     site = [b for b in buckets if b.endswith("-site")]
+    cloudfront = emu.client("cloudfront", "us-east-1")
     counts["edge"] = {"buckets": len(buckets), "site files": sum(s3.list_objects_v2(Bucket=b)["KeyCount"] for b in site),
+                      "distributions": len(cloudfront.list_distributions()["DistributionList"].get("Items", [])),
                       "hosted zones": len(zones), "record sets": sum(z.get("ResourceRecordSetCount", 0) for z in zones)}
     for step, items in counts.items():
         say(f"  {step:8} " + ", ".join(f"{name}: {n}" for name, n in items.items()))

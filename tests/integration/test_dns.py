@@ -110,3 +110,12 @@ def test_dns_lifecycle(playbook, aws, tmp_path):
     result = playbook(PLAYBOOK, extra_vars=absent, env=ENV)
     assert result.rc == 0 and result.changed == 0, str(result)
     assert aws.writes() == []
+
+    # -- the load balancer gone (the compute step torn down): teardown again still runs, and a new run says why
+    #    it cannot point the app's name anywhere ------------------------------------------------------------------
+    aws.client("elbv2").delete_load_balancer(LoadBalancerArn=balancer["LoadBalancerArn"])
+    result = playbook(PLAYBOOK, extra_vars=absent, env=ENV)
+    assert result.rc == 0 and result.changed == 0, str(result)
+    result = playbook(PLAYBOOK, env=ENV)
+    assert result.rc != 0, str(result)
+    assert "dns_app_load_balancer liftoff-demo-sandbox-web - no load balancer of that name in eu-west-1" in result.stdout

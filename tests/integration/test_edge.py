@@ -119,3 +119,9 @@ def test_edge_lifecycle(playbook, aws, tmp_path):
     assert _distributions(cf) == [] and cf.list_origin_access_controls()["OriginAccessControlList"].get("Items") in (None, [])
     assert [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]] == [hand_made_cert]
     assert sum(resources(aws, step) for step in ("dns", "s3_site", "cdn")) == 0
+
+    # -- teardown again: nothing left to do, nothing fails -------------------------------------------------------
+    aws.reset_calls()
+    result = playbook(TEARDOWN, extra_vars=dict(extra, liftoff_teardown_confirm="liftoff-demo", s3_site_force=True),
+                      tags=["edge"])
+    assert result.rc == 0 and result.changed == 0 and aws.writes() == [], str(result)
