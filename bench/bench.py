@@ -11,7 +11,8 @@ harden: converge time of the harden step (iptables, sshd, os_baseline) on 1 host
 aws:    converge, no-op re-run and teardown time of the AWS steps against the emulator, with
         the API calls each made (reads/writes), and per step of the no-op re-run: reads, writes,
         managed resources (counted from the emulator after the converge, tests/harness/owned.py)
-        and reads per resource (the collection's goal: at most 2, and zero writes).
+        and reads per resource (the collection's goal: at most 2, and zero writes). Step 4 runs with steps 2 and 3
+        (it reads their facts); step 6 (edge: dns, cdn, s3_site) runs alone, through site.yml --tags edge.
 
 Figures go in bench/RESULTS.md by hand, with the date and machine; never in a timed test.
 """
@@ -136,22 +137,21 @@ def bench_aws(playbooks: list[str]) -> list[dict]:
     return rows
 
 
-def bench_compute() -> list[dict]:
-    """Step 4 needs steps 2 and 3 in the same run (it reads their facts): site.yml with the iam, network and compute
-    tags, converge and no-op re-run, then playbooks/teardown.yml for the same steps."""
-    steps = ("iam", "network", "compute", "autoscaling", "alarms")
-    row = {"bench": "aws", "step": "iam+network+compute (site.yml --tags)"}
+def bench_steps(title: str, tags: list[str], steps: tuple[str, ...], extra: dict | None = None) -> list[dict]:
+    """Steps that read each other's facts, run together: site.yml with their tags, converge and no-op re-run, then
+    playbooks/teardown.yml for the same tags. ``steps`` name what tests/harness/owned.py counts as managed."""
+    row = {"bench": "aws", "step": title}
     with tempfile.TemporaryDirectory() as tmp:
         emu = Emulator(Path(tmp)).start()
         try:
             env = emu.client_env()
-            extra = {"preflight_project_dir": tmp, "iam_secret_dir": tmp, "liftoff_teardown_confirm": "liftoff-demo",
-                     "ec2_host_delete_data": True}
+            variables = dict({"preflight_project_dir": tmp, "iam_secret_dir": tmp,
+                              "liftoff_teardown_confirm": "liftoff-demo"}, **(extra or {}))
             runs = (("converge", "site.yml"), ("re-run", "site.yml"), ("teardown", "playbooks/teardown.yml"))
             for label, playbook in runs:
-                result, calls = measured(emu, row, f"compute {label}", label, lambda: run_playbook(
-                    REPO_ROOT / playbook, inventory=REPO_ROOT / "inventories" / "sandbox", env=env, extra_vars=extra,
-                    tags=["iam", "network", "compute"]))
+                result, calls = measured(emu, row, f"{title} {label}", label, lambda: run_playbook(
+                    REPO_ROOT / playbook, inventory=REPO_ROOT / "inventories" / "sandbox", env=env,
+                    extra_vars=variables, tags=tags))
                 if label == "converge":
                     owned = {step: resources(emu, step) for step in steps}
                 if label == "re-run":
@@ -164,6 +164,18 @@ def bench_compute() -> list[dict]:
     return [row]
 
 
+def bench_compute() -> list[dict]:
+    """Step 4 needs steps 2 and 3 in the same run (it reads their facts)."""
+    return bench_steps("iam+network+compute (site.yml --tags)", ["iam", "network", "compute"],
+                       ("iam", "network", "compute", "autoscaling", "alarms"), {"ec2_host_delete_data": True})
+
+
+def bench_edge() -> list[dict]:
+    """Step 6 alone (the app's record left out: it needs step 4's load balancer); its teardown empties the buckets."""
+    return bench_steps("edge (site.yml --tags edge)", ["edge"], ("dns", "cdn", "s3_site"),
+                       {"dns_app_name": "", "s3_site_force": True})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["harden", "aws"])
@@ -174,6 +186,7 @@ def main() -> int:
     if args.only in (None, "aws"):
         rows += bench_aws(["preflight", "iam", "network"])
         rows += bench_compute()
+        rows += bench_edge()
     if args.only in (None, "harden"):
         rows += bench_harden([1, 8])
         rows += bench_harden([1], env={"ANSIBLE_SKIP_TAGS": "os_baseline"}, name="harden-without-os_baseline")
