@@ -197,7 +197,8 @@ from ansible_collections.liftoff.aws.plugins.module_utils.core import wanted_tag
 ORIGIN_ID = "s3-site"
 # Every CloudFront distribution's alias records point to this hosted zone.
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
-SEMANTIC = ("HEAD", "GET")
+# A static site is only read: the default behavior allows and caches these alone.
+READ_METHODS = ("HEAD", "GET")
 
 
 def _items(values):
@@ -236,8 +237,8 @@ def desired_parts(params):
                    "S3OriginConfig": {"OriginAccessIdentity": ""},
                    "OriginAccessControlId": params["origin_access_control_id"]},
         "Behavior": {"TargetOriginId": ORIGIN_ID, "ViewerProtocolPolicy": "redirect-to-https",
-                     "AllowedMethods": {"Quantity": 2, "Items": list(SEMANTIC),
-                                        "CachedMethods": {"Quantity": 2, "Items": list(SEMANTIC)}},
+                     "AllowedMethods": {"Quantity": 2, "Items": list(READ_METHODS),
+                                        "CachedMethods": {"Quantity": 2, "Items": list(READ_METHODS)}},
                      "Compress": params["compress"], "CachePolicyId": params["cache_policy_id"],
                      "ResponseHeadersPolicyId": params["response_headers_policy_id"],
                      "FunctionAssociations": _items(functions)},
@@ -313,8 +314,7 @@ def merged_config(current, parts, owner_tags=None):
     for legacy in ("ForwardedValues", "MinTTL", "DefaultTTL", "MaxTTL"):
         behavior.pop(legacy, None)
     config["DefaultCacheBehavior"] = behavior
-    certificate = dict(parts["ViewerCertificate"])
-    config["ViewerCertificate"] = certificate
+    config["ViewerCertificate"] = dict(parts["ViewerCertificate"])
     return config
 
 
@@ -425,9 +425,9 @@ def check_params(module):
         if params["origin_path"] and (not params["origin_path"].startswith("/") or params["origin_path"].endswith("/")):
             module.fail_json(msg="origin_path %r: a folder like /site (a leading slash, none at the end)"
                              % params["origin_path"])
-        for name in ("default_root_object",):
-            if params[name].startswith("/"):
-                module.fail_json(msg="%s %r has no leading slash (like index.html)" % (name, params[name]))
+        if params["default_root_object"].startswith("/"):
+            module.fail_json(msg="default_root_object %r has no leading slash (like index.html)"
+                             % params["default_root_object"])
         if params["error_page"] and not params["error_page"].startswith("/"):
             module.fail_json(msg="error_page %r starts with a slash (like /404.html)" % params["error_page"])
     if len(params["comment"]) > 128:

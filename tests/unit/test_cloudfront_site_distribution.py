@@ -105,6 +105,7 @@ def test_absent_disables_first_then_deletes_once_deployed(cloudfront):
     ({"origin_access_control_id": None}, "origin_access_control_id is required"),
     ({"origin_path": "site/"}, "a folder like /site"),
     ({"error_page": "404.html"}, "starts with a slash"),
+    ({"default_root_object": "/index.html"}, "has no leading slash"),
     ({"owner_tags": {}, "tags": {}}, "owner_tags is empty"),
 ])
 def test_bad_parameters_fail_before_any_call(cloudfront, overrides, message):
