@@ -779,3 +779,82 @@ def patch_cloudfront_function_update_and_publish() -> None:
 
 
 PATCHES.append(patch_cloudfront_function_update_and_publish)
+
+
+def patch_codedeploy_deployment_groups() -> None:
+    """CodeDeploy UpdateDeploymentGroup, DeleteDeploymentGroup, DeleteApplication, and what GetDeploymentGroup answers.
+
+    AWS documents (CodeDeploy API reference):
+    - UpdateDeploymentGroup changes the fields it is given of the group ``currentDeploymentGroupName`` (optionally
+      renaming it to ``newDeploymentGroupName``) and answers ``hooksNotCleanedUp``;
+    - DeleteDeploymentGroup deletes the group and answers ``hooksNotCleanedUp``;
+    - DeleteApplication deletes the application and every deployment group it has;
+    - DeploymentGroupInfo carries ``alarmConfiguration`` as set, and ``autoScalingGroups`` as a list of
+      AutoScalingGroup objects (``name``, ``hook``), not of names.
+    moto 5.2.5 implements none of the three calls (so nothing could ever be changed or removed there), answers
+    ``alarmConfiguration`` as ``{}`` whatever was set, and echoes the names it was given as ``autoScalingGroups``.
+    Here the calls work on moto's own model, and the group reads back as AWS answers it.
+    """
+    from moto.codedeploy import responses
+    from moto.core.responses import ActionResult
+
+    if hasattr(responses.CodeDeployResponse, "delete_deployment_group"):
+        return
+    info = responses._deployment_group_info
+
+    def deployment_group_info(group):  # type: ignore[no-untyped-def]
+        answer = info(group)
+        answer["alarmConfiguration"] = group.alarm_configuration or {}
+        answer["autoScalingGroups"] = [
+            {"name": name, "hook": f"CodeDeploy-managed-automatic-launch-deployment-hook-{group.deployment_group_name}"}
+            for name in group.auto_scaling_groups]
+        return answer
+
+    fields = {"deploymentConfigName": "deployment_config_name", "ec2TagFilters": "ec2_tag_filters",
+              "onPremisesInstanceTagFilters": "on_premises_instance_tag_filters",
+              "autoScalingGroups": "auto_scaling_groups", "serviceRoleArn": "service_role_arn",
+              "triggerConfigurations": "trigger_configurations", "alarmConfiguration": "alarm_configuration",
+              "autoRollbackConfiguration": "auto_rollback_configuration",
+              "outdatedInstancesStrategy": "outdated_instances_strategy", "deploymentStyle": "deployment_style",
+              "loadBalancerInfo": "load_balancer_info", "ec2TagSet": "ec2_tag_set", "onPremisesTagSet": "on_premises_tag_set"}
+
+    def update_deployment_group(self):  # type: ignore[no-untyped-def]
+        backend = self.codedeploy_backend
+        application = self._get_param("applicationName")
+        group = backend.get_deployment_group(application, self._get_param("currentDeploymentGroupName"))
+        for param, attribute in fields.items():
+            value = self._get_param(param)
+            if value is not None:
+                setattr(group, attribute, value)
+        new_name = self._get_param("newDeploymentGroupName")
+        if new_name and new_name != group.deployment_group_name:
+            groups = backend.deployment_groups[application]
+            groups[new_name] = groups.pop(group.deployment_group_name)
+            group.deployment_group_name = new_name
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    def delete_deployment_group(self):  # type: ignore[no-untyped-def]
+        backend = self.codedeploy_backend
+        application, name = self._get_param("applicationName"), self._get_param("deploymentGroupName")
+        if application not in backend.applications:
+            backend.get_deployment_group(application, name)  # raises ApplicationDoesNotExistException
+        backend.deployment_groups.get(application, {}).pop(name, None)  # AWS answers success for a missing group
+        backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(application, name))
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    def delete_application(self):  # type: ignore[no-untyped-def]
+        backend = self.codedeploy_backend
+        application = self._get_param("applicationName")
+        for name in list(backend.deployment_groups.pop(application, {})):
+            backend.tagger.delete_all_tags_for_resource(backend._deployment_group_arn(application, name))
+        if backend.applications.pop(application, None) is not None:
+            backend.tagger.delete_all_tags_for_resource(backend._application_arn(application))
+        return ActionResult({})
+
+    responses._deployment_group_info = deployment_group_info
+    responses.CodeDeployResponse.update_deployment_group = update_deployment_group  # type: ignore[attr-defined]
+    responses.CodeDeployResponse.delete_deployment_group = delete_deployment_group  # type: ignore[attr-defined]
+    responses.CodeDeployResponse.delete_application = delete_application  # type: ignore[attr-defined]
+
+
+PATCHES.append(patch_codedeploy_deployment_groups)

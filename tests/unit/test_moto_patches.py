@@ -395,3 +395,34 @@ def test_a_cloudfront_function_is_updated_then_published():
         published = cf.publish_function(Name="index", IfMatch=updated["ETag"])
         assert published["FunctionSummary"]["Status"] == "UNASSOCIATED"
         assert cf.describe_function(Name="index")["FunctionSummary"]["FunctionConfig"]["Comment"] == "v2"
+
+
+def test_codedeploy_groups_update_delete_and_read_back_like_aws():
+    # AWS CodeDeploy API reference: UpdateDeploymentGroup changes the given fields of currentDeploymentGroupName;
+    # DeleteDeploymentGroup and DeleteApplication (which takes its groups with it) delete; DeploymentGroupInfo has
+    # alarmConfiguration as set and autoScalingGroups as AutoScalingGroup objects (name, hook).
+    moto_patches.patch_codedeploy_deployment_groups()
+    with mock_aws():
+        codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
+        codedeploy.create_application(applicationName="app", computePlatform="Server")
+        alarms = {"enabled": True, "ignorePollAlarmFailure": False, "alarms": [{"name": "web-5xx"}]}
+        codedeploy.create_deployment_group(applicationName="app", deploymentGroupName="web", serviceRoleArn="arn:aws:iam::1:role/r",
+                                           autoScalingGroups=["web-asg"], alarmConfiguration=alarms)
+        group = codedeploy.get_deployment_group(applicationName="app", deploymentGroupName="web")["deploymentGroupInfo"]
+        assert group["alarmConfiguration"] == alarms
+        assert [g["name"] for g in group["autoScalingGroups"]] == ["web-asg"] and group["autoScalingGroups"][0]["hook"]
+
+        answer = codedeploy.update_deployment_group(applicationName="app", currentDeploymentGroupName="web",
+                                                    autoScalingGroups=[], deploymentConfigName="CodeDeployDefault.AllAtOnce")
+        assert answer["hooksNotCleanedUp"] == []
+        group = codedeploy.get_deployment_group(applicationName="app", deploymentGroupName="web")["deploymentGroupInfo"]
+        assert group["autoScalingGroups"] == [] and group["deploymentConfigName"] == "CodeDeployDefault.AllAtOnce"
+        assert group["alarmConfiguration"] == alarms  # a field not given stays
+
+        codedeploy.delete_deployment_group(applicationName="app", deploymentGroupName="web")
+        assert codedeploy.list_deployment_groups(applicationName="app")["deploymentGroups"] == []
+        codedeploy.create_deployment_group(applicationName="app", deploymentGroupName="web", serviceRoleArn="arn:aws:iam::1:role/r")
+        codedeploy.delete_application(applicationName="app")
+        assert codedeploy.list_applications()["applications"] == []
+        codedeploy.create_application(applicationName="app", computePlatform="Server")
+        assert codedeploy.list_deployment_groups(applicationName="app")["deploymentGroups"] == []
