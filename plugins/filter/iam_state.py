@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from ansible.errors import AnsibleFilterError
 
@@ -34,7 +35,10 @@ def aws_policy_arns(names, partition):
 
 def trust_statements(role, account_id, name):
     """The statement letting the role's service assume it, limited to this account where the service
-    sends aws:SourceAccount, and to ``source_arns`` (ArnLike aws:SourceArn) when given."""
+    sends aws:SourceAccount, and to ``source_arns`` (ArnLike aws:SourceArn) when given. A role with
+    ``web_identity`` (the CI deploy role) is assumed with a CI token instead (web_identity_statement)."""
+    if role.get("web_identity"):
+        return [web_identity_statement(role["web_identity"])]
     service = role["service"]
     source_arns = role.get("source_arns") or []
     if isinstance(source_arns, str) or not all(isinstance(a, str) and a.startswith("arn:") for a in source_arns):
@@ -55,6 +59,80 @@ def trust_statements(role, account_id, name):
     return [statement]
 
 
+# The CI systems a deploy role can trust: issuer URL (None: from gitlab_url), the token's default audience, and
+# how a token's sub claim names a branch and an environment of a repository.
+CI_PROVIDERS = {
+    "github": {"issuer": "https://token.actions.githubusercontent.com", "audience": "sts.amazonaws.com",
+               "branch": "repo:{repository}:ref:refs/heads/{branch}",
+               "environment": "repo:{repository}:environment:{environment}",
+               "repository": re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")},
+    "gitlab": {"issuer": None, "audience": None, "branch": "project_path:{repository}:ref_type:branch:ref:{branch}",
+               "environment": None, "repository": re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")},
+}
+WILDCARDS = re.compile(r"[*?$\[\]{}\s]")
+
+
+def ci_deploy_errors(ci):
+    """Why the CI deploy settings (provider, repository, branches, environments, gitlab_url) cannot be used
+    as given - each a message naming the variable; [] when they can, or when no repository is set."""
+    ci = ci or {}
+    if not ci.get("repository"):
+        return []
+    provider = CI_PROVIDERS.get(ci.get("provider"))
+    if provider is None:
+        return [f"iam_ci_deploy_provider is {ci.get('provider')!r}: one of {', '.join(sorted(CI_PROVIDERS))}"]
+    errors = []
+    repository, branches, environments = ci["repository"], ci.get("branches") or [], ci.get("environments") or []
+    if not provider["repository"].match(str(repository)):
+        errors.append(f"iam_ci_deploy_repository {repository!r} must be owner/name (GitLab: group/[subgroup/]project), "
+                      "spelled exactly as the CI names it - no wildcard, no URL")
+    if not branches and not environments:
+        errors.append("iam_ci_deploy_branches and iam_ci_deploy_environments are both empty: no CI job could deploy")
+    for variable, values in (("iam_ci_deploy_branches", branches), ("iam_ci_deploy_environments", environments)):
+        for value in values:
+            if not isinstance(value, str) or not value or WILDCARDS.search(value):
+                errors.append(f"{variable}: {value!r} must be one exact name (a wildcard or space would let other "
+                              "branches, pull requests or forks assume the deploy role)")
+            elif value.startswith("refs/"):
+                errors.append(f"{variable}: {value!r} - give the branch name only; refs/heads/ is added")
+    if environments and provider["environment"] is None:
+        errors.append(f"iam_ci_deploy_environments is GitHub's: a {ci['provider']} token does not name one")
+    if ci.get("provider") == "gitlab" and not re.match(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?$", str(ci.get("gitlab_url", ""))):
+        errors.append(f"iam_ci_deploy_gitlab_url {ci.get('gitlab_url')!r} must be https:// and the GitLab host, no path")
+    return errors
+
+
+def ci_deploy(ci, partition, account_id):
+    """The OIDC provider and the web identity a CI deploy role trusts, from the CI settings; None without a
+    repository. Fails with ci_deploy_errors' messages."""
+    ci = ci or {}
+    if not ci.get("repository"):
+        return None
+    errors = ci_deploy_errors(ci)
+    if errors:
+        raise AnsibleFilterError("; ".join(errors))
+    provider = CI_PROVIDERS[ci["provider"]]
+    url = provider["issuer"] or str(ci["gitlab_url"]).rstrip("/")
+    audience = provider["audience"] or url
+    host = url[len("https://"):]
+    subjects = [provider["branch"].format(repository=ci["repository"], branch=b) for b in ci.get("branches") or []]
+    subjects += [provider["environment"].format(repository=ci["repository"], environment=e)
+                 for e in ci.get("environments") or []]
+    return {"provider": {"url": url, "client_ids": [audience],
+                         "arn": f"arn:{partition}:iam::{account_id}:oidc-provider/{host}"},
+            "web_identity": {"provider_arn": f"arn:{partition}:iam::{account_id}:oidc-provider/{host}",
+                             "issuer_host": host, "audience": audience, "subjects": subjects}}
+
+
+def web_identity_statement(web_identity):
+    """Tokens of the issuer, for the audience, whose sub is one of the subjects (exact match) may assume the role."""
+    host = web_identity["issuer_host"]
+    return {"sid": "TrustCIToken", "effect": "Allow", "actions": ["sts:AssumeRoleWithWebIdentity"],
+            "principals": {"Federated": web_identity["provider_arn"]},
+            "condition": {"StringEquals": {f"{host}:aud": web_identity["audience"],
+                                           f"{host}:sub": list(web_identity["subjects"])}}}
+
+
 def iam_desired(inputs):
     try:
         groups, users, roles = inputs["groups"] or [], inputs["users"] or [], inputs["roles"] or []
@@ -63,6 +141,10 @@ def iam_desired(inputs):
     except (KeyError, TypeError) as e:
         raise AnsibleFilterError(f"iam_desired: missing input {e}") from e
     own_arn = f"arn:{partition}:iam::{account_id}:policy{path}{prefix}-"
+    ci = ci_deploy(inputs.get("ci_deploy"), partition, account_id)
+    if ci:
+        roles = list(roles) + [{"key": "ci-deploy", "description": "CI deployments - assumed with a CI token, no keys",
+                                "web_identity": ci["web_identity"], "statements": inputs["ci_deploy"]["statements"]}]
 
     policies = []
     if any(g.get("require_mfa") for g in groups):
@@ -111,6 +193,7 @@ def iam_desired(inputs):
         "policies": policies,
         "roles": desired_roles,
         "profiles": profiles,
+        "ci_provider": ci["provider"] if ci else None,
         "path": path,
         "tags": tags,
     }
@@ -174,4 +257,4 @@ def iam_drift(desired, found):
 
 class FilterModule:
     def filters(self):
-        return {"iam_desired": iam_desired, "iam_drift": iam_drift}
+        return {"iam_desired": iam_desired, "iam_drift": iam_drift, "iam_ci_deploy_errors": ci_deploy_errors}

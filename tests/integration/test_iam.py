@@ -7,6 +7,7 @@ check-mode run, what a user observes read back from IAM, and foreign resources t
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import stat
 import subprocess
@@ -427,3 +428,96 @@ def test_audit_can_fail_the_play(run, aws):
     result = run({"iam_audit_fail_on_findings": True})
     assert result.rc != 0, result
     assert "IAM audit: 3 finding(s)" in result.stdout, result
+
+
+GITHUB = "token.actions.githubusercontent.com"
+OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
+CI = {"iam_ci_deploy_repository": "acme/shop", "iam_ci_deploy_branches": ["main"],
+      "iam_ci_deploy_environments": ["production"]}
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def token_may_assume(policy, provider_arn, claims):
+    """Would IAM let a web identity token with these claims assume a role with this trust policy?
+
+    A small evaluator of what the deploy role's policy uses - Allow statements for
+    sts:AssumeRoleWithWebIdentity by a Federated principal, with StringEquals / StringLike conditions on
+    "<issuer>:<claim>" keys (every key must match one of its values). Any other operator counts as no match.
+    """
+    for statement in _as_list(policy["Statement"]):
+        if statement["Effect"] != "Allow" or "sts:AssumeRoleWithWebIdentity" not in _as_list(statement["Action"]):
+            continue
+        if provider_arn not in _as_list(statement["Principal"].get("Federated", [])):
+            continue
+        matched = True
+        for operator, pairs in (statement.get("Condition") or {}).items():
+            for key, values in pairs.items():
+                claim = claims.get(key)
+                if operator == "StringEquals":
+                    matched &= claim in _as_list(values)
+                elif operator == "StringLike":
+                    matched &= claim is not None and any(fnmatch.fnmatchcase(claim, v) for v in _as_list(values))
+                else:
+                    matched = False
+        if matched:
+            return True
+    return False
+
+
+def github_token(sub, aud="sts.amazonaws.com"):
+    return {f"{GITHUB}:sub": sub, f"{GITHUB}:aud": aud}
+
+
+def test_the_ci_deploy_role_trusts_one_repository_and_branch_and_holds_no_keys(run, aws):
+    iam = aws.client("iam")
+    first = run(CI)
+    assert first.rc == 0, first
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [OIDC_ARN]
+    assert iam.get_open_id_connect_provider(OpenIDConnectProviderArn=OIDC_ARN)["ClientIDList"] == ["sts.amazonaws.com"]
+    trust = trust_policy(iam, "ci-deploy")
+    assert token_may_assume(trust, OIDC_ARN, github_token("repo:acme/shop:ref:refs/heads/main"))
+    assert token_may_assume(trust, OIDC_ARN, github_token("repo:acme/shop:environment:production"))
+    for sub in ("repo:acme/shop:ref:refs/heads/feature", "repo:acme/shop:pull_request",
+                "repo:acme/shop:ref:refs/tags/v1.0", "repo:acme/shop-fork:ref:refs/heads/main",
+                "repo:evil/shop:ref:refs/heads/main", "repo:ACME/shop:ref:refs/heads/main",
+                "repo:acme/shop:environment:staging"):
+        assert not token_may_assume(trust, OIDC_ARN, github_token(sub)), sub
+    assert not token_may_assume(trust, OIDC_ARN, github_token("repo:acme/shop:ref:refs/heads/main", aud="other"))
+    assert not token_may_assume(trust, "arn:aws:iam::123456789012:oidc-provider/gitlab.com",
+                                github_token("repo:acme/shop:ref:refs/heads/main"))
+    # it may deploy and nothing else; CI gets no access key: the role has none and no user is made for it
+    inline = iam.get_role_policy(RoleName=f"{PREFIX}-ci-deploy", PolicyName=f"{PREFIX}-ci-deploy")["PolicyDocument"]
+    actions = {a for s in inline["Statement"] for a in _as_list(s["Action"])}
+    assert "codedeploy:CreateDeployment" in actions and all(a.split(":")[0] in ("codedeploy", "s3") for a in actions)
+
+    aws.reset_calls()
+    again = run(CI)
+    assert again.rc == 0 and again.changed == 0, again
+    assert aws.writes() == []
+
+    # teardown: the provider stays while another role trusts it, then goes
+    iam.create_role(RoleName="other-team-deploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Federated": OIDC_ARN}, "Action": "sts:AssumeRoleWithWebIdentity"}]}))
+    gone = run(dict(CI, iam_state="absent"))
+    assert gone.rc == 0, gone
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [OIDC_ARN]
+    assert "still trust it" in gone.stdout + gone.stderr
+    iam.delete_role(RoleName="other-team-deploy")
+    gone = run(dict(CI, iam_state="absent"))
+    assert gone.rc == 0, gone
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"iam_ci_deploy_branches": ["release/*"]}, "iam_ci_deploy_branches: 'release/*' must be one exact name"),
+    ({"iam_ci_deploy_repository": "acme/*"}, "iam_ci_deploy_repository 'acme/*' must be owner/name"),
+    ({"iam_ci_deploy_branches": [], "iam_ci_deploy_environments": []}, "no CI job could deploy"),
+    ({"iam_ci_deploy_provider": "gitlab", "iam_ci_deploy_environments": ["production"]}, "a gitlab token does not name one"),
+])
+def test_ci_deploy_settings_that_would_let_others_in_are_refused_before_any_call(run, aws, extra, message):
+    result = run(dict(CI, **extra))
+    assert result.rc != 0 and message in result.stdout + result.stderr, result
+    assert aws.calls() == []
