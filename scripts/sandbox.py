@@ -154,6 +154,11 @@ def summary(emu: Emulator) -> None:
     counts["edge"] = {"buckets": len(buckets), "site files": sum(s3.list_objects_v2(Bucket=b)["KeyCount"] for b in site),
                       "distributions": len(cloudfront.list_distributions()["DistributionList"].get("Items", [])),
                       "hosted zones": len(zones), "record sets": sum(z.get("ResourceRecordSetCount", 0) for z in zones)}
+    codedeploy = emu.client("codedeploy", REGION)
+    applications = codedeploy.list_applications()["applications"]
+    counts["services"] = {"codedeploy applications": len(applications),
+                          "deployment groups": sum(len(codedeploy.list_deployment_groups(applicationName=a)["deploymentGroups"])
+                                                   for a in applications)}
     for step, items in counts.items():
         say(f"  {step:8} " + ", ".join(f"{name}: {n}" for name, n in items.items()))
     say("explore: source .sandbox/env && aws --endpoint-url \"$(cat .sandbox/endpoint)\" s3 ls")

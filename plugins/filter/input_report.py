@@ -33,7 +33,8 @@ description:
     the certificate's region, the pinned template version), V(dns) (the zone's name, record names inside it, TTLs,
     the zone file parsed), V(s3_site) (bucket names, days, the distribution ARNs, the content folder, Cache-Control
     rules), V(cdn) (the site's names inside the zone and not the dns role's, the certificate covering them, the price
-    class, waits, paths); other roles get the type checks only. A role other than V(liftoff)
+    class, waits, paths), V(codedeploy) (application and group names, the revision bucket, a group with no servers,
+    incomplete tag filters, alarms and rollback on alarm); other roles get the type checks only. A role other than V(liftoff)
     given C(liftoff_project), C(liftoff_env) or C(liftoff_region) gets the shared checks too.
   - The role checks run only when the type checks found nothing (they assume the types are right).
 positional: _input, role, spec
@@ -90,6 +91,7 @@ from ansible_collections.liftoff.aws.plugins.filter.iptables_extra import iptabl
 from ansible_collections.liftoff.aws.plugins.filter.os_baseline import os_baseline_checks
 from ansible_collections.liftoff.aws.plugins.filter.s3_site import s3_site_checks
 from ansible_collections.liftoff.aws.plugins.filter.sshd_options import sshd_extra_options_errors
+from ansible_collections.liftoff.aws.plugins.module_utils.codedeploy import group_problems
 
 # The commercial, GovCloud and China regions and their availability zone letters (Dec 2026).
 # A region AWS opens later: liftoff_extra_regions: {region: [a, b, c]}.
@@ -572,12 +574,34 @@ def _guardrails(values, regions, errors, warnings):
     guardrails_checks(values, errors, warnings)
 
 
+# The codedeploy role's variables by the deployment group module's option names (for the shared checks).
+CODEDEPLOY_OPTIONS = {"application_name": "codedeploy_application_name", "name": "codedeploy_deployment_group_name",
+                      "service_role_arn": "codedeploy_service_role_arn", "ec2_tag_filters": "codedeploy_ec2_tag_filters",
+                      "on_premises_tag_filters": "codedeploy_on_premises_tag_filters",
+                      "auto_scaling_groups": "codedeploy_auto_scaling_groups", "alarms": "codedeploy_alarms",
+                      "auto_rollback_events": "codedeploy_auto_rollback_events", "state": "codedeploy_state"}
+
+
+def _codedeploy(values, regions, errors, warnings):
+    errors.extend(_region_errors("codedeploy_region", values.get("codedeploy_region"), regions))
+    errors.extend(_bucket_errors("codedeploy_revision_bucket", values.get("codedeploy_revision_bucket")))
+    params = {option: values.get(variable) for option, variable in CODEDEPLOY_OPTIONS.items()}
+    # an empty codedeploy_service_role_arn means the iam role's, whose ARN is known once the account is
+    params["service_role_arn"] = params["service_role_arn"] or "arn:(the iam role's)"
+    errors.extend(group_problems(params, names=CODEDEPLOY_OPTIONS))
+    days = values.get("codedeploy_revision_noncurrent_days", 30)
+    if not _is_int(days) or int(days) < 0:
+        errors.append("codedeploy_revision_noncurrent_days is %s: days before an old revision is deleted must be a "
+                      "whole number, 0 or more (0: kept)" % _describe(days))
+
+
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
 SHARED = ("liftoff_project", "liftoff_env", "liftoff_region")
 CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _network, "iptables": _iptables,
           "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks, "data_volume": data_volume_checks,
           "autoscaling": _autoscaling, "guardrails": _guardrails,
-          "os_baseline": os_baseline_checks, "dns": dns_checks, "s3_site": s3_site_checks, "cdn": cdn_checks}
+          "os_baseline": os_baseline_checks, "dns": dns_checks, "s3_site": s3_site_checks, "cdn": cdn_checks,
+          "codedeploy": _codedeploy}
 
 
 def input_report(values, role, spec=None, extra_regions=None):
