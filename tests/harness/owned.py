@@ -49,6 +49,10 @@ def iam_resources(emu, path: str) -> int:
     count += sum(f":mfa{path}" in d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"])
     count += sum(len(iam.list_access_keys(UserName=u["UserName"])["AccessKeyMetadata"]) for u in users)
     count += sum(len(iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"]) for r in roles)
+    # the CI's OIDC provider, when it carries the iam role's tag (IAM paths do not apply to providers)
+    for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+        tags = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider["Arn"]).get("Tags", [])
+        count += {"Key": "LiftoffRole", "Value": "iam"} in tags
     try:
         iam.get_account_password_policy()
         count += 1

@@ -119,7 +119,8 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
     assert our_names(iam) == {
         "users": ["alice", "bob", "carol"],
         "groups": [f"{PREFIX}-admins", f"{PREFIX}-deployers", f"{PREFIX}-readonly"],
-        "roles": [f"{PREFIX}-app", f"{PREFIX}-codedeploy", f"{PREFIX}-dlm", f"{PREFIX}-thumbnails"],
+        # ci-deploy: the sandbox inventory lets its GitHub repository's main branch deploy
+        "roles": [f"{PREFIX}-app", f"{PREFIX}-ci-deploy", f"{PREFIX}-codedeploy", f"{PREFIX}-dlm", f"{PREFIX}-thumbnails"],
         "profiles": [f"{PREFIX}-app"],
         "policies": [f"{PREFIX}-deployers", f"{PREFIX}-require-mfa"],
         "mfa": [f"arn:aws:iam::{ACCOUNT}:mfa{PATH}alice", f"arn:aws:iam::{ACCOUNT}:mfa{PATH}carol"],
@@ -152,7 +153,8 @@ def test_create_then_rerun_and_check_mode_make_no_writes(run, aws, secrets):
     assert "no_mfa            user carol" in result.stdout
 
     owned = resources(aws, "iam")
-    assert owned == 19  # 3 users, 3 groups, 4 roles, 2 inline role policies, 1 profile, 2 policies, 2 MFA, key, password policy
+    # 3 users, 3 groups, 5 roles, 3 inline role policies, 1 profile, 2 policies, 2 MFA, key, OIDC provider, password policy
+    assert owned == 22
 
     seed_before = (seed.read_text(), seed.stat().st_mtime_ns)
     aws.reset_calls()
@@ -193,8 +195,12 @@ def test_policies_are_what_the_issue_asks_for(run, aws):
 
     app = iam.get_role_policy(RoleName=f"{PREFIX}-app", PolicyName=f"{PREFIX}-app")["PolicyDocument"]
     app = json.loads(app) if isinstance(app, str) else app
-    assert [sorted(s["Action"]) for s in app["Statement"]] == [["s3:GetObject", "s3:PutObject"]]
+    assert [sorted(s["Action"]) for s in app["Statement"]] == [["s3:GetObject", "s3:PutObject"],
+                                                               ["s3:GetObject", "s3:GetObjectVersion"]]
     assert sorted(app["Statement"][0]["Resource"]) == [f"arn:aws:s3:::{PREFIX}-site/*", f"arn:aws:s3:::{PREFIX}-uploads/*"]
+    # the CodeDeploy agent reads revisions with the instance profile, and nothing else of that bucket
+    assert app["Statement"][1]["Resource"] in (f"arn:aws:s3:::{PREFIX}-codedeploy-revisions/*",
+                                               [f"arn:aws:s3:::{PREFIX}-codedeploy-revisions/*"])
     attached = sorted(p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=f"{PREFIX}-app")["AttachedPolicies"])
     assert attached == ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"]
     trust = iam.get_role(RoleName=f"{PREFIX}-app")["Role"]["AssumeRolePolicyDocument"]
