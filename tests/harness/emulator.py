@@ -143,8 +143,10 @@ class Emulator:
             "MOTO_RECORDER_FILEPATH": str(self.recording),
             "LIFTOFF_MOTO_ROOT_ACCESS_KEYS": ROOT_KEY_ID,
             # ACM issues a requested certificate this many seconds after the request (moto's default is 60): the
-            # cdn role's wait is exercised - pending first, then issued - without a minute of idling.
-            "MOTO_ACM_VALIDATION_WAIT": "3",
+            # cdn role's wait is exercised - pending first, then issued - without a minute of idling. 3 s was too
+            # short on a loaded 2-core machine: the tasks between the request and the wait took longer, and the
+            # certificate was issued before the first poll.
+            "MOTO_ACM_VALIDATION_WAIT": "10",
             "PYTHONPATH": str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
         })
         self.recording.write_text("")
