@@ -170,3 +170,32 @@ def test_every_aws_module_is_in_the_aws_action_group():
     modules = {p.stem for p in (REPO_ROOT / "plugins" / "modules").glob("*.py")
                if "AnsibleAWSModule" in p.read_text()}
     assert sorted(modules - group) == []
+
+
+def _conditions(tasks):
+    """Every when / changed_when / failed_when string of a task list, blocks included."""
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        for key in ("when", "changed_when", "failed_when"):
+            value = task.get(key)
+            for condition in value if isinstance(value, list) else [value]:
+                if isinstance(condition, str):
+                    yield condition
+        for key in ("block", "rescue", "always"):
+            yield from _conditions(task.get(key))
+
+
+def test_boolean_options_in_conditions_go_through_the_bool_filter(role):
+    # `-e key=true` on the command line is the string "true": ansible-core 2.19 refuses a non-boolean condition, so a
+    # bare `when: <bool option>` fails for exactly the users who pass it that way.
+    names = sorted((n for n, o in role["options"].items() if (o or {}).get("type") == "bool"), key=len, reverse=True)
+    if not names:
+        return
+    bare = re.compile(r"(?<![\w.'\"])(%s)\b(?!\s*\|\s*bool)(?!\s*[=!]=)" % "|".join(map(re.escape, names)))
+    found = []
+    for path in sorted((REPO_ROOT / "roles" / role["name"] / "tasks").glob("*.yml")):
+        for condition in _conditions(_load(path)):
+            if "{{" not in condition and bare.search(condition):
+                found.append(f"{path.name}: {condition}")
+    assert found == [], "write <option> | bool in these conditions"
