@@ -223,6 +223,7 @@ def test_policies_are_what_the_issue_asks_for(run, aws):
     thumbs = json.loads(thumbs) if isinstance(thumbs, str) else thumbs
     by_sid = {s["Sid"]: s for s in thumbs["Statement"]}
     assert by_sid["ReadUploads"]["Resource"] == [f"arn:aws:s3:::{PREFIX}-uploads/*"]
+    assert by_sid["ListUploads"]["Resource"] in (f"arn:aws:s3:::{PREFIX}-uploads", [f"arn:aws:s3:::{PREFIX}-uploads"])
     assert by_sid["WriteThumbnails"]["Resource"] == [f"arn:aws:s3:::{PREFIX}-thumbnails/*"]
 
 
