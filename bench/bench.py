@@ -12,7 +12,8 @@ aws:    converge, no-op re-run and teardown time of the AWS steps against the em
         the API calls each made (reads/writes), and per step of the no-op re-run: reads, writes,
         managed resources (counted from the emulator after the converge, tests/harness/owned.py)
         and reads per resource (the collection's goal: at most 2, and zero writes). Step 4 runs with steps 2 and 3
-        (it reads their facts); step 6 (edge: dns, cdn, s3_site) runs alone, through site.yml --tags edge.
+        (it reads their facts); step 6 (edge: dns, cdn, s3_site) and step 7 (services: codedeploy) run alone,
+        through site.yml --tags edge / --tags services.
 
 Figures go in bench/RESULTS.md by hand, with the date and machine; never in a timed test.
 """
@@ -176,6 +177,12 @@ def bench_edge() -> list[dict]:
                        {"dns_app_name": "", "s3_site_force": True})
 
 
+def bench_services() -> list[dict]:
+    """Step 7 alone (no auto scaling group or target group to name without step 4); its teardown deletes the bucket."""
+    return bench_steps("services (site.yml --tags services)", ["services"], ("codedeploy",),
+                       {"codedeploy_auto_scaling_groups": [], "codedeploy_target_group_names": [], "codedeploy_force": True})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["harden", "aws"])
@@ -187,6 +194,7 @@ def main() -> int:
         rows += bench_aws(["preflight", "iam", "network"])
         rows += bench_compute()
         rows += bench_edge()
+        rows += bench_services()
     if args.only in (None, "harden"):
         rows += bench_harden([1, 8])
         rows += bench_harden([1], env={"ANSIBLE_SKIP_TAGS": "os_baseline"}, name="harden-without-os_baseline")
