@@ -158,7 +158,8 @@ def summary(emu: Emulator) -> None:
     applications = codedeploy.list_applications()["applications"]
     counts["services"] = {"codedeploy applications": len(applications),
                           "deployment groups": sum(len(codedeploy.list_deployment_groups(applicationName=a)["deploymentGroups"])
-                                                   for a in applications)}
+                                                   for a in applications),
+                          "lambda functions": len(emu.client("lambda", REGION).list_functions()["Functions"])}
     for step, items in counts.items():
         say(f"  {step:8} " + ", ".join(f"{name}: {n}" for name, n in items.items()))
     say("explore: source .sandbox/env && aws --endpoint-url \"$(cat .sandbox/endpoint)\" s3 ls")

@@ -34,7 +34,8 @@ description:
     the zone file parsed), V(s3_site) (bucket names, days, the distribution ARNs, the content folder, Cache-Control
     rules), V(cdn) (the site's names inside the zone and not the dns role's, the certificate covering them, the price
     class, waits, paths), V(codedeploy) (application and group names, the revision bucket, a group with no servers,
-    incomplete tag filters, alarms and rollback on alarm); other roles get the type checks only. A role other than V(liftoff)
+    incomplete tag filters, alarms and rollback on alarm), V(thumbnails) (the buckets, never the same one twice, the
+    thumbnail box, limits, Lambda's memory, timeout and log retention, layer ARNs); other roles get the type checks only. A role other than V(liftoff)
     given C(liftoff_project), C(liftoff_env) or C(liftoff_region) gets the shared checks too.
   - The role checks run only when the type checks found nothing (they assume the types are right).
 positional: _input, role, spec
@@ -591,8 +592,62 @@ def _codedeploy(values, regions, errors, warnings):
     errors.extend(group_problems(params, names=CODEDEPLOY_OPTIONS))
     days = values.get("codedeploy_revision_noncurrent_days", 30)
     if not _is_int(days) or int(days) < 0:
-        errors.append("codedeploy_revision_noncurrent_days is %s: days before an old revision is deleted must be a "
-                      "whole number, 0 or more (0: kept)" % _describe(days))
+        errors.append("codedeploy_revision_noncurrent_days is %r: days before an old revision is deleted must be a "
+                      "whole number, 0 or more (0: kept)" % (days,))
+
+
+# CloudWatch Logs' allowed retention periods, in days.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+LAYER_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[0-9]+$")
+
+
+def _whole(values, name, low, high, default, what):
+    value = values.get(name, default)
+    if not _is_int(value) or not low <= int(value) <= high:
+        return ["%s is %r: %s must be a whole number from %d to %d" % (name, value, what, low, high)]
+    return []
+
+
+def _thumbnails(values, regions, errors, warnings):
+    errors.extend(_region_errors("thumbnails_region", values.get("thumbnails_region"), regions))
+    for name in ("thumbnails_source_bucket", "thumbnails_bucket"):
+        errors.extend(_bucket_errors(name, values.get(name)))
+    if values.get("thumbnails_source_bucket") and values.get("thumbnails_source_bucket") == values.get("thumbnails_bucket"):
+        errors.append("thumbnails_bucket is the source bucket %r: every thumbnail written would trigger the function "
+                      "again (an endless, costly loop); use a second bucket" % values["thumbnails_bucket"])
+    name = values.get("thumbnails_function_name")
+    if name is not None and not re.match(r"^[A-Za-z0-9_-]{1,64}$", str(name)):
+        errors.append("thumbnails_function_name is %r: Lambda names are 1 to 64 letters, digits, - and _" % name)
+    box = str(values.get("thumbnails_max_size", "256x256"))
+    sides = box.split("x") if re.match(r"^[0-9]+(x[0-9]+)?$", box) else []
+    if not sides or not all(1 <= int(side) <= 10000 for side in sides):
+        errors.append("thumbnails_max_size is %r: the box a thumbnail fits in, 256 or 320x240 (1 to 10000 pixels a "
+                      "side)" % box)
+    errors.extend(_whole(values, "thumbnails_quality", 1, 100, 85, "the JPEG and WebP quality"))
+    errors.extend(_whole(values, "thumbnails_max_pixels", 1, 10 ** 10, 50000000, "the largest image, in pixels,"))
+    errors.extend(_whole(values, "thumbnails_max_bytes", 1, 10 ** 11, 26214400, "the largest upload read, in bytes,"))
+    errors.extend(_whole(values, "thumbnails_memory_mb", 128, 10240, 1024, "Lambda's memory, in MB,"))
+    errors.extend(_whole(values, "thumbnails_timeout_seconds", 1, 900, 60, "Lambda's timeout, in seconds,"))
+    days = values.get("thumbnails_log_retention_days", 30)
+    if not _is_int(days) or int(days) not in LOG_RETENTION_DAYS:
+        errors.append("thumbnails_log_retention_days is %r: CloudWatch Logs keeps logs one of %s days"
+                      % (days, ", ".join(map(str, LOG_RETENTION_DAYS))))
+    suffixes = values.get("thumbnails_source_suffixes", [".jpg"])
+    if not suffixes or len(set(suffixes)) != len(suffixes) or not all(isinstance(x, str) and x for x in suffixes):
+        errors.append("thumbnails_source_suffixes is %r: one or more different, non-empty suffixes (.jpg, .png)"
+                      % (suffixes,))
+    layers = values.get("thumbnails_pillow_layer_arns") or []
+    for index, layer in enumerate(layers):
+        if not LAYER_ARN.match(str(layer)):
+            errors.append("thumbnails_pillow_layer_arns[%d] is %r: not a Lambda layer version ARN "
+                          "(arn:aws:lambda:<region>:<account>:layer:<name>:<version>)" % (index, layer))
+    if len(layers) > 5:
+        errors.append("thumbnails_pillow_layer_arns has %d layers: a function takes at most 5" % len(layers))
+    version = values.get("thumbnails_pillow_version", "13.0.0")
+    if not layers and not re.match(r"^[0-9]+\.[0-9]+(\.[0-9]+)?$", str(version)):
+        errors.append("thumbnails_pillow_version is %r: a Pillow release like 13.0.0 (bundled, since no layer is given)"
+                      % version)
 
 
 # The shared settings an AWS role passes along with its own, so a step run alone checks them too.
@@ -601,7 +656,7 @@ CHECKS = {"liftoff": _shared, "preflight": _preflight, "iam": _iam, "network": _
           "sshd": _sshd, "ec2_host": _ec2_host, "alarms": alarms_checks, "data_volume": data_volume_checks,
           "autoscaling": _autoscaling, "guardrails": _guardrails,
           "os_baseline": os_baseline_checks, "dns": dns_checks, "s3_site": s3_site_checks, "cdn": cdn_checks,
-          "codedeploy": _codedeploy}
+          "codedeploy": _codedeploy, "thumbnails": _thumbnails}
 
 
 def input_report(values, role, spec=None, extra_regions=None):

@@ -858,3 +858,90 @@ def patch_codedeploy_deployment_groups() -> None:
 
 
 PATCHES.append(patch_codedeploy_deployment_groups)
+
+
+def patch_s3_notification_filter_rule_names() -> None:
+    """S3 PutBucketNotificationConfiguration: filter rule names in any case, and an empty prefix.
+
+    AWS documents (S3 API reference, FilterRule) the rule names ``prefix`` and ``suffix`` and matches them without
+    regard to case (``Prefix``, as the SDKs' examples and community.aws.s3_bucket_notification send them, works), and
+    GetBucketNotificationConfiguration answers them as ``Prefix`` / ``Suffix``. An empty value is a filter that every
+    key matches. moto 5.2.5 asserts lower-case names and a non-empty value, so such a request fails with HTTP 500.
+    Here the rules are read in any case, kept with AWS's spelling, and may be empty.
+    """
+    import xmltodict
+    from moto.s3 import responses
+
+    original = responses.S3Response._notification_config_from_body
+    if getattr(original, "_liftoff_patched", False):
+        return
+    spelling = {"prefix": "Prefix", "suffix": "Suffix"}
+
+    def rules_of(config):  # type: ignore[no-untyped-def]
+        for kind in ("TopicConfiguration", "QueueConfiguration", "CloudFunctionConfiguration"):
+            items = config.get(kind) or []
+            for item in items if isinstance(items, list) else [items]:
+                key = (item.get("Filter") or {}).get("S3Key") or {}
+                rules = key.get("FilterRule") or []
+                yield from rules if isinstance(rules, list) else [rules]
+
+    def notification_config_from_body(self):  # type: ignore[no-untyped-def]
+        parsed = xmltodict.parse(self.body)
+        given = []
+        for rule in rules_of(parsed.get("NotificationConfiguration") or {}):
+            given.append((str(rule.get("Name", "")).lower(), rule.get("Value") or ""))
+            rule["Name"], rule["Value"] = given[-1][0], "x"  # what moto's own checks accept
+        body = self.body
+        self.body = xmltodict.unparse(parsed)
+        try:
+            config = original(self)
+        finally:
+            self.body = body
+        for rule, (name, value) in zip(rules_of(config or {}), given):
+            rule["Name"], rule["Value"] = spelling.get(name, name), value
+        return config
+
+    notification_config_from_body._liftoff_patched = True  # type: ignore[attr-defined]
+    responses.S3Response._notification_config_from_body = notification_config_from_body  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_s3_notification_filter_rule_names)
+
+
+def patch_lambda_dead_letter_config() -> None:
+    """Lambda CreateFunction / UpdateFunctionConfiguration keep ``DeadLetterConfig``; GetFunction answers it.
+
+    AWS documents (Lambda API reference, CreateFunction, UpdateFunctionConfiguration, FunctionConfiguration) that a
+    function's dead-letter queue or topic (``DeadLetterConfig.TargetArn``), where failed asynchronous invocations go,
+    is stored and read back with its configuration. moto 5.2.5 drops it, so a function with a dead-letter queue
+    never reads back as configured and every run would update it again. Here it is kept and answered.
+    """
+    from moto.awslambda import models
+
+    if getattr(models.LambdaFunction.get_configuration, "_liftoff_patched", False):
+        return
+    init, get_configuration, update_configuration = (models.LambdaFunction.__init__, models.LambdaFunction.get_configuration,
+                                                     models.LambdaFunction.update_configuration)
+
+    def new_init(self, account_id, spec, region, version=1):  # type: ignore[no-untyped-def]
+        init(self, account_id, spec, region, version)
+        self.dead_letter_config = spec.get("DeadLetterConfig") or {}
+
+    def new_get_configuration(self, on_create=False):  # type: ignore[no-untyped-def]
+        config = get_configuration(self, on_create)
+        if getattr(self, "dead_letter_config", None):
+            config["DeadLetterConfig"] = self.dead_letter_config
+        return config
+
+    def new_update_configuration(self, config_updates):  # type: ignore[no-untyped-def]
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_config = config_updates["DeadLetterConfig"] or {}
+        return update_configuration(self, config_updates)
+
+    new_get_configuration._liftoff_patched = True  # type: ignore[attr-defined]
+    models.LambdaFunction.__init__ = new_init  # type: ignore[method-assign]
+    models.LambdaFunction.get_configuration = new_get_configuration  # type: ignore[method-assign]
+    models.LambdaFunction.update_configuration = new_update_configuration  # type: ignore[method-assign]
+
+
+PATCHES.append(patch_lambda_dead_letter_config)

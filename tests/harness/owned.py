@@ -23,13 +23,15 @@ The count is read back after a converge, never hard-coded, so adding a resource 
 
 from __future__ import annotations
 
+import json
+
 # The project's rule: a no-op run makes zero writes and at most two reads per managed resource.
 READS_PER_RESOURCE_GOAL = 2
 # What the roles reach today (bench/RESULTS.md says which upstream module costs what). A test fails
 # above these, so no later change slides back; lower them as the roles get there, down to the goal.
 READS_PER_RESOURCE_CEILING = {"iam": 2.0, "network": 2.0, "compute": 2.0, "alarms": 2.0, "autoscaling": 2.0,
                               "guardrails": 2.0, "dns": 2.0, "s3_site": 2.0,
-                              "cdn": 2.0, "codedeploy": 2.0}
+                              "cdn": 2.0, "codedeploy": 2.0, "thumbnails": 2.0}
 # preflight owns nothing: its budget is absolute (STS GetCallerIdentity + ListAccountAliases).
 PREFLIGHT_READS_CEILING = 2
 
@@ -262,6 +264,30 @@ def codedeploy_resources(emu, prefix: str, tags: dict[str, str]) -> int:
     return count
 
 
+def thumbnails_resources(emu, prefix: str, tags: dict[str, str]) -> int:
+    """The thumbnails role's bucket (tagged LiftoffRole=thumbnails, counted like s3_site's), and by name its function,
+    the function's S3 permission, its queue, its log group and each of its notifications on the upload bucket."""
+    import botocore.exceptions  # pylint: disable=import-outside-toplevel
+
+    count = s3_site_resources(emu, prefix, tags, role="thumbnails")
+    name = f"{prefix}-thumbnails"
+    lam = emu.client("lambda")
+    try:
+        lam.get_function(FunctionName=name)
+        count += 1
+        count += len(json.loads(lam.get_policy(FunctionName=name)["Policy"])["Statement"])
+    except botocore.exceptions.ClientError:
+        pass
+    count += sum(url.endswith("/" + name + "-failed") for url in emu.client("sqs").list_queues().get("QueueUrls", []))
+    count += len(emu.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"])
+    try:
+        triggers = emu.client("s3").get_bucket_notification_configuration(Bucket=f"{prefix}-uploads")
+        count += sum(t["Id"].startswith("liftoff-thumbnails") for t in triggers.get("LambdaFunctionConfigurations", []))
+    except botocore.exceptions.ClientError:
+        pass
+    return count
+
+
 def resources(emu, step: str, *, project: str = "liftoff-demo", env: str = "sandbox") -> int:
     if step == "iam":
         return iam_resources(emu, f"/liftoff/{project}/{env}/")
@@ -279,6 +305,8 @@ def resources(emu, step: str, *, project: str = "liftoff-demo", env: str = "sand
         return s3_site_resources(emu, f"{project}-{env}", {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
     if step == "dns":
         return dns_resources(emu, "example.test", {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
+    if step == "thumbnails":
+        return thumbnails_resources(emu, f"{project}-{env}", {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
     if step == "codedeploy":
         return codedeploy_resources(emu, f"{project}-{env}", {"Project": project, "Environment": env, "ManagedBy": "liftoff"})
     if step == "compute":

@@ -20,7 +20,9 @@ APP_DIR = REPO_ROOT / "examples" / "app"
 APP, GROUP = "liftoff-demo-sandbox-app", "web"
 BUCKET = "liftoff-demo-sandbox-codedeploy-revisions"
 TAGS = {"Project": "liftoff-demo", "Environment": "sandbox", "ManagedBy": "liftoff"}
-# No compute step in this test: no auto scaling group or target group to name.
+# No compute step in this test: no auto scaling group or target group to name. Only the codedeploy role of step 7
+# runs (the thumbnails role has its own test).
+CODEDEPLOY = ["codedeploy"]
 ALONE = {"codedeploy_auto_scaling_groups": [], "codedeploy_target_group_names": []}
 
 
@@ -33,7 +35,7 @@ def test_codedeploy_lifecycle_and_deploy(playbook, aws, tmp_path):
 
     # -- bad input: refused by name, before any AWS call ------------------------------------------------
     aws.reset_calls()
-    result = playbook(SERVICES, extra_vars=dict(ALONE, codedeploy_on_premises_tag_filters=[],
+    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=dict(ALONE, codedeploy_on_premises_tag_filters=[],
                                                 codedeploy_revision_bucket="Revisions_Bucket",
                                                 codedeploy_auto_rollback_events=["DEPLOYMENT_STOP_ON_ALARM"]))
     assert result.rc != 0
@@ -45,12 +47,12 @@ def test_codedeploy_lifecycle_and_deploy(playbook, aws, tmp_path):
 
     # -- check mode on an empty account ----------------------------------------------------------------
     aws.reset_calls()
-    result = playbook(SERVICES, check=True, diff=True, extra_vars=ALONE)
+    result = playbook(SERVICES, tags=CODEDEPLOY, check=True, diff=True, extra_vars=ALONE)
     assert result.rc == 0 and result.changed == 3, str(result)
     assert aws.writes() == [] and _applications(codedeploy) == []
 
     # -- create, read back ------------------------------------------------------------------------------
-    result = playbook(SERVICES, extra_vars=ALONE)
+    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=ALONE)
     assert result.rc == 0 and result.changed == 3, str(result)
     assert _applications(codedeploy) == [APP]
     group = codedeploy.get_deployment_group(applicationName=APP, deploymentGroupName=GROUP)["deploymentGroupInfo"]
@@ -65,7 +67,7 @@ def test_codedeploy_lifecycle_and_deploy(playbook, aws, tmp_path):
 
     # -- re-run: no write, at most two reads per managed resource ---------------------------------------
     aws.reset_calls()
-    result = playbook(SERVICES, extra_vars=ALONE)
+    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=ALONE)
     assert result.rc == 0 and result.changed == 0, str(result)
     assert aws.writes() == []
     # (the run's reads, before the count below reads the emulator too; the account lookup is preflight's in site.yml)
@@ -100,12 +102,12 @@ def test_codedeploy_lifecycle_and_deploy(playbook, aws, tmp_path):
     assert len(codedeploy.list_deployments(applicationName=APP, deploymentGroupName=GROUP)["deployments"]) == 1
 
     # -- teardown: the bucket stays without force; then everything goes, and a second teardown writes nothing
-    result = playbook(SERVICES, extra_vars=dict(ALONE, codedeploy_state="absent"))
+    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=dict(ALONE, codedeploy_state="absent"))
     assert result.rc == 0, str(result)
     assert _applications(codedeploy) == [] and BUCKET in {b["Name"] for b in s3.list_buckets()["Buckets"]}
-    result = playbook(SERVICES, extra_vars=dict(ALONE, codedeploy_state="absent", codedeploy_force=True))
+    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=dict(ALONE, codedeploy_state="absent", codedeploy_force=True))
     assert result.rc == 0, str(result)
     assert BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}
     aws.reset_calls()
-    result = playbook(SERVICES, extra_vars=dict(ALONE, codedeploy_state="absent", codedeploy_force=True))
+    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=dict(ALONE, codedeploy_state="absent", codedeploy_force=True))
     assert result.rc == 0 and result.changed == 0 and aws.writes() == [], str(result)

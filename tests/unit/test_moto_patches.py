@@ -426,3 +426,43 @@ def test_codedeploy_groups_update_delete_and_read_back_like_aws():
         assert codedeploy.list_applications()["applications"] == []
         codedeploy.create_application(applicationName="app", computePlatform="Server")
         assert codedeploy.list_deployment_groups(applicationName="app")["deploymentGroups"] == []
+
+
+def test_s3_notification_filter_rules_in_any_case_and_empty_read_back_as_aws_spells_them():
+    # AWS S3 API reference, FilterRule: names prefix/suffix, matched without regard to case; GetBucketNotification-
+    # Configuration answers Prefix/Suffix; an empty value matches every key.
+    moto_patches.patch_s3_notification_filter_rule_names()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="uploads")
+        queue = boto3.client("sqs", region_name="us-east-1").create_queue(QueueName="q")["QueueUrl"]
+        arn = "arn:aws:sqs:us-east-1:123456789012:q"
+        assert queue
+        rules = [{"Name": "Prefix", "Value": ""}, {"Name": "suffix", "Value": ".jpg"}]
+        s3.put_bucket_notification_configuration(Bucket="uploads", NotificationConfiguration={"QueueConfigurations": [
+            {"Id": "jpg", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": rules}}}]})
+        (config,) = s3.get_bucket_notification_configuration(Bucket="uploads")["QueueConfigurations"]
+        assert config["Filter"]["Key"]["FilterRules"] == [{"Name": "Prefix", "Value": ""}, {"Name": "Suffix", "Value": ".jpg"}]
+
+
+def test_lambda_keeps_and_answers_the_dead_letter_config():
+    # AWS Lambda API reference: CreateFunction and UpdateFunctionConfiguration take DeadLetterConfig (TargetArn);
+    # FunctionConfiguration answers it.
+    import io
+    import json
+    import zipfile
+
+    moto_patches.patch_lambda_dead_letter_config()
+    with mock_aws():
+        role = boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+        package = io.BytesIO()
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+        lam = boto3.client("lambda", region_name="us-east-1")
+        first, second = "arn:aws:sqs:us-east-1:123456789012:failed", "arn:aws:sqs:us-east-1:123456789012:other"
+        lam.create_function(FunctionName="fn", Runtime="python3.12", Role=role, Handler="handler.handler",
+                            Code={"ZipFile": package.getvalue()}, DeadLetterConfig={"TargetArn": first})
+        assert lam.get_function(FunctionName="fn")["Configuration"]["DeadLetterConfig"] == {"TargetArn": first}
+        lam.update_function_configuration(FunctionName="fn", DeadLetterConfig={"TargetArn": second})
+        assert lam.get_function_configuration(FunctionName="fn")["DeadLetterConfig"] == {"TargetArn": second}
