@@ -35,9 +35,9 @@ def test_codedeploy_lifecycle_and_deploy(playbook, aws, tmp_path):
 
     # -- bad input: refused by name, before any AWS call ------------------------------------------------
     aws.reset_calls()
-    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=dict(ALONE, codedeploy_on_premises_tag_filters=[],
-                                                codedeploy_revision_bucket="Revisions_Bucket",
-                                                codedeploy_auto_rollback_events=["DEPLOYMENT_STOP_ON_ALARM"]))
+    bad = dict(ALONE, codedeploy_on_premises_tag_filters=[], codedeploy_revision_bucket="Revisions_Bucket",
+               codedeploy_auto_rollback_events=["DEPLOYMENT_STOP_ON_ALARM"])
+    result = playbook(SERVICES, tags=CODEDEPLOY, extra_vars=bad)
     assert result.rc != 0
     for message in ("the deployment group would have no servers: give codedeploy_ec2_tag_filters",
                     "codedeploy_revision_bucket is 'Revisions_Bucket': S3 bucket names",
