@@ -12,8 +12,8 @@ aws:    converge, no-op re-run and teardown time of the AWS steps against the em
         the API calls each made (reads/writes), and per step of the no-op re-run: reads, writes,
         managed resources (counted from the emulator after the converge, tests/harness/owned.py)
         and reads per resource (the collection's goal: at most 2, and zero writes). Step 4 runs with steps 2 and 3
-        (it reads their facts); step 6 (edge: dns, cdn, s3_site) runs alone, and with step 7 (services: codedeploy,
-        thumbnails), through site.yml --tags edge / --tags edge,services.
+        (it reads their facts); step 6 (edge: dns, cdn, s3_site) runs alone, and with iam and step 7 (services: codedeploy,
+        thumbnails), through site.yml --tags edge / --tags iam,edge,services.
 
 Figures go in bench/RESULTS.md by hand, with the date and machine; never in a timed test.
 """
@@ -178,10 +178,10 @@ def bench_edge() -> list[dict]:
 
 
 def bench_services() -> list[dict]:
-    """Step 7 after step 6 (the thumbnails Lambda reads step 6's upload bucket), without step 4's auto scaling group
-    and target group for CodeDeploy; the teardown deletes every bucket."""
-    return bench_steps("edge+services (site.yml --tags edge,services)", ["edge", "services"],
-                       ("dns", "cdn", "s3_site", "codedeploy", "thumbnails"),
+    """Step 7 after the steps it needs: iam (the function's role) and edge (the upload bucket the function reads);
+    without step 4's auto scaling group and target group for CodeDeploy. The teardown deletes every bucket."""
+    return bench_steps("iam+edge+services (site.yml --tags iam,edge,services)", ["iam", "edge", "services"],
+                       ("iam", "dns", "cdn", "s3_site", "codedeploy", "thumbnails"),
                        {"dns_app_name": "", "s3_site_force": True, "codedeploy_auto_scaling_groups": [],
                         "codedeploy_target_group_names": [], "codedeploy_force": True, "thumbnails_force": True})
 
