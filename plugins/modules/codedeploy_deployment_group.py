@@ -215,6 +215,11 @@ def _filters(items):
                    for f in items or []), key=lambda f: (f["key"], f["value"], f["type"]))
 
 
+def _filters_request(items):
+    """Tag filter options as CodeDeploy's TagFilter objects (a missing key or value is an empty string)."""
+    return [{"Key": f["key"] or "", "Value": f["value"] or "", "Type": f["type"]} for f in items]
+
+
 def request(params):
     """The CreateDeploymentGroup / UpdateDeploymentGroup fields this module manages, from its options."""
     groups = params["target_group_names"]
@@ -222,9 +227,8 @@ def request(params):
     return {
         "serviceRoleArn": params["service_role_arn"],
         "deploymentConfigName": params["deployment_config_name"],
-        "ec2TagFilters": [{"Key": f["key"] or "", "Value": f["value"] or "", "Type": f["type"]} for f in params["ec2_tag_filters"]],
-        "onPremisesInstanceTagFilters": [{"Key": f["key"] or "", "Value": f["value"] or "", "Type": f["type"]}
-                                         for f in params["on_premises_tag_filters"]],
+        "ec2TagFilters": _filters_request(params["ec2_tag_filters"]),
+        "onPremisesInstanceTagFilters": _filters_request(params["on_premises_tag_filters"]),
         "autoScalingGroups": list(params["auto_scaling_groups"]),
         "deploymentStyle": {"deploymentType": "IN_PLACE",
                             "deploymentOption": "WITH_TRAFFIC_CONTROL" if groups else "WITHOUT_TRAFFIC_CONTROL"},
